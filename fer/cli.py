@@ -1,0 +1,227 @@
+"""The `fer` command: one subcommand per stage, plus `run` for the whole Prefect flow.
+
+DVC stages call these subcommands, and the Prefect flow calls the same `fer`
+functions, so each stage's logic exists once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fer.config import Config, load_config
+from fer.errors import FerError
+from fer.paths import StagePaths
+
+app = typer.Typer(
+    help="Train, compare and register FER2013 facial expression classifiers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+logger = logging.getLogger("fer.cli")
+
+ParamsOption = Annotated[Path, typer.Option("--params", help="Parameters file (YAML).")]
+ProfileOption = Annotated[
+    str | None, typer.Option("--profile", help="Profile in the parameters file; default: its `profile` key.")
+]
+OutputOption = Annotated[Path, typer.Option("--out", help="Folder the stages write their files to.")]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="FER2013 CSV (plain or gzip); default: data.source in the parameters file, "
+        "or the bundled 2,000-face sample when that is null.",
+    ),
+]
+ModelOption = Annotated[str, typer.Option("--model", help="Candidate name from the `models` section.")]
+
+
+class _State:
+    debug = False
+
+
+@app.callback()
+def configure(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    _State.debug = debug
+    _configure_logging(logging.DEBUG if debug else logging.INFO)
+
+
+@app.command()
+def ingest(
+    data: DataOption = None,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Read a FER2013 CSV, assign train/validation/test splits and store the table."""
+    from fer.ingest import ingest as ingest_stage
+
+    config = load_config(params, profile)
+    ingest_stage(_source(config, data), StagePaths(out).table, config.data)
+
+
+@app.command()
+def validate(
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Run the Great Expectations suite on the ingested table."""
+    from fer.validate import validate as validate_stage
+
+    config = load_config(params, profile)
+    paths = StagePaths(out)
+    validate_stage(paths.table, paths.validation_report, config.data)
+
+
+@app.command()
+def augment(
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Decode the validated faces and add augmented copies of the training split."""
+    from fer.augment import augment as augment_stage
+
+    config = load_config(params, profile)
+    paths = StagePaths(out)
+    augment_stage(paths.table, paths.faces, config.augment, config.data)
+
+
+@app.command()
+def train(
+    model: ModelOption,
+    data: DataOption = None,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Train one candidate on the augmented faces as one MLflow run."""
+    from fer.tracking import prepare_tracking
+    from fer.train import train as train_stage
+    from fer.versioning import file_md5
+
+    config = load_config(params, profile)
+    _check_candidate(config, model)
+    prepare_tracking(config.tracking)
+    source = _source(config, data)
+    tags = {"data_version": file_md5(source), "data_source": str(source)}
+    paths = StagePaths(out)
+    train_stage(paths.faces, model, config, paths.train_dir(model), tags=tags)
+
+
+@app.command()
+def evaluate(
+    model: ModelOption,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Score a trained candidate on the validation and test splits and log the metrics."""
+    from fer.evaluate import evaluate as evaluate_stage
+
+    config = load_config(params, profile)
+    _check_candidate(config, model)
+    paths = StagePaths(out)
+    evaluate_stage(paths.faces, _run_id(paths, model), config, paths.evaluate_dir(model))
+
+
+@app.command()
+def register(
+    data: DataOption = None,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Register the best evaluated candidate and point the alias at it."""
+    from fer.register import register as register_stage
+    from fer.report import summary_markdown
+    from fer.versioning import file_md5
+
+    config = load_config(params, profile)
+    paths = StagePaths(out)
+    run_ids = [_run_id(paths, name) for name in config.train.candidates]
+    decision = register_stage(
+        run_ids, config, data_version=file_md5(_source(config, data)), output=paths.registration
+    )
+    markdown = summary_markdown(decision, config.tracking.resolved_uri())
+    paths.summary.write_text(markdown, encoding="utf-8")
+    typer.echo(markdown)
+
+
+@app.command()
+def run(
+    data: DataOption = None,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+    out: OutputOption = Path("outputs"),
+) -> None:
+    """Run the whole Prefect flow: every stage above, with the candidates trained in parallel."""
+    # Route the library's log records through Prefect's handlers, in this process
+    # and in the training processes, which inherit the environment.
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "fer")
+    from flows.training import training_flow
+
+    load_config(params, profile)  # Reports a bad parameters file before Prefect starts.
+    decision = training_flow(
+        data=str(data) if data else None, profile=profile, params=str(params), output_dir=str(out)
+    )
+    typer.echo(StagePaths(out).summary.read_text(encoding="utf-8"))
+    logger.info("Champion: %s version %s", decision["model_name"], decision["version"])
+
+
+def main() -> None:
+    """Console entry point: turn expected errors into one line on stderr and exit 1."""
+    # Keep TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) off the console.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        app()
+    except FerError as error:
+        if _State.debug:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def _source(config: Config, data: Path | None) -> Path:
+    return data if data is not None else config.data.source_path()
+
+
+def _check_candidate(config: Config, model: str) -> None:
+    if model not in config.models:
+        raise FerError(f"unknown model {model!r}; defined in params: {', '.join(config.models)}")
+
+
+def _run_id(paths: StagePaths, candidate: str) -> str:
+    record = paths.train_dir(candidate) / "run.json"
+    if not record.is_file():
+        raise FerError(f"{record} not found; run `fer train --model {candidate}` first")
+    return json.loads(record.read_text(encoding="utf-8"))["run_id"]
+
+
+def _configure_logging(level: int) -> None:
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=level,
+        format="%(name)s: %(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(show_path=False, rich_tracebacks=True)],
+        force=True,
+    )
+    # Third-party libraries log a lot at INFO; keep their warnings only.
+    for noisy in ("great_expectations", "alembic", "mlflow", "absl", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Typed, frozen settings read once from params.yaml.
+
+The dataclasses are frozen but hold plain dicts (not read-only mappings) so that
+they pickle into the training processes.
+
+Each stage receives only its own section. The active profile's overrides are merged
+over the base sections key by key before the dataclasses are built, so a profile
+only lists what it changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fer.errors import ConfigError
+
+BUNDLED_SAMPLE = "fer2013_sample.csv.gz"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str | None
+    class_names: tuple[str, ...]
+    seed: int
+    validation_fraction: float
+    test_fraction: float
+
+    @property
+    def labels(self) -> tuple[int, ...]:
+        return tuple(range(len(self.class_names)))
+
+    def source_path(self) -> Path:
+        """Return the CSV to read: the configured source or the bundled sample."""
+        if self.source is None:
+            return bundled_sample_path()
+        return Path(self.source)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    horizontal_flip: bool
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    builder: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    steps_per_epoch: int | None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    candidates: tuple[str, ...]
+    seed: int
+    early_stopping_patience: int
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class RegisterConfig:
+    model_name: str
+    alias: str
+    selection_metric: str
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    uri: str
+    experiment: str
+    artifact_root: str
+
+    def resolved_uri(self) -> str:
+        """Return MLFLOW_TRACKING_URI when set, else the configured URI."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or self.uri
+
+
+@dataclass(frozen=True)
+class Config:
+    profile: str
+    data: DataConfig
+    augment: AugmentConfig
+    train: TrainConfig
+    models: Mapping[str, ModelConfig]
+    evaluate: EvaluateConfig
+    register: RegisterConfig
+    tracking: TrackingConfig
+
+    def candidate_models(self) -> list[ModelConfig]:
+        return [self.models[name] for name in self.train.candidates]
+
+
+def bundled_sample_path() -> Path:
+    """Return the path of the FER2013 sample shipped inside the package."""
+    return Path(str(resources.files("fer") / "data" / BUNDLED_SAMPLE))
+
+
+def load_config(path: str | Path = "params.yaml", profile: str | None = None) -> Config:
+    """Read params.yaml, apply the profile's overrides and validate the result.
+
+    `profile` overrides the file's `profile` key. Raises ConfigError naming the
+    file and the key that is missing or invalid.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: parameters file not found; run from the project root or pass --params")
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, found {type(raw).__name__}")
+
+    profiles = raw.get("profiles") or {}
+    chosen = profile or raw.get("profile") or "full"
+    if chosen not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(f"{path}: unknown profile {chosen!r}; defined profiles: {known}")
+    merged = _deep_merge(raw, profiles[chosen] or {})
+    try:
+        return _build(merged, chosen)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: invalid parameters for profile {chosen!r}: {error}") from error
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    if name not in raw:
+        raise KeyError(f"missing section '{name}'")
+    return raw[name]
+
+
+def _build(raw: Mapping[str, Any], profile: str) -> Config:
+    data = _section(raw, "data")
+    data_config = DataConfig(
+        source=data.get("source"),
+        class_names=tuple(str(name) for name in data["class_names"]),
+        seed=int(data["seed"]),
+        validation_fraction=float(data["validation_fraction"]),
+        test_fraction=float(data["test_fraction"]),
+    )
+    if len(data_config.class_names) < 2:
+        raise ValueError("data.class_names needs at least two classes")
+    if not 0 < data_config.validation_fraction + data_config.test_fraction < 1:
+        raise ValueError("data.validation_fraction + data.test_fraction must be between 0 and 1")
+
+    models = {
+        name: ModelConfig(
+            name=name,
+            builder=str(section["builder"]),
+            epochs=int(section["epochs"]),
+            batch_size=int(section["batch_size"]),
+            learning_rate=float(section["learning_rate"]),
+            steps_per_epoch=_optional_int(section.get("steps_per_epoch")),
+            options=dict(section.get("options") or {}),
+        )
+        for name, section in _section(raw, "models").items()
+    }
+
+    train = _section(raw, "train")
+    train_config = TrainConfig(
+        candidates=tuple(train["candidates"]),
+        seed=int(train["seed"]),
+        early_stopping_patience=int(train["early_stopping_patience"]),
+    )
+    unknown = [name for name in train_config.candidates if name not in models]
+    if unknown:
+        raise ValueError(f"train.candidates names {unknown}, which are not defined under 'models'")
+
+    register = _section(raw, "register")
+    tracking = _section(raw, "tracking")
+    return Config(
+        profile=profile,
+        data=data_config,
+        augment=AugmentConfig(horizontal_flip=bool(_section(raw, "augment")["horizontal_flip"])),
+        train=train_config,
+        models=models,
+        evaluate=EvaluateConfig(batch_size=int(_section(raw, "evaluate")["batch_size"])),
+        register=RegisterConfig(
+            model_name=str(register["model_name"]),
+            alias=str(register["alias"]),
+            selection_metric=str(register["selection_metric"]),
+        ),
+        tracking=TrackingConfig(
+            uri=str(tracking["uri"]),
+            experiment=str(tracking["experiment"]),
+            artifact_root=str(tracking["artifact_root"]),
+        ),
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,82 @@
+"""Score a trained candidate on the validation and test splits and log the results."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+from fer.config import Config
+from fer.faces import load_faces
+from fer.plots import confusion_matrix_figure
+from fer.tracking import use_experiment
+
+logger = logging.getLogger(__name__)
+
+EVALUATED_SPLITS = ("validation", "test")
+
+
+def score(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> dict[str, float]:
+    """Return accuracy and macro-F1 over all classes (absent classes count as F1 0)."""
+    return {
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "macro_f1": float(
+            f1_score(labels, predicted, labels=list(range(num_classes)), average="macro", zero_division=0)
+        ),
+    }
+
+
+def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: str | Path) -> dict[str, float]:
+    """Evaluate the model of MLflow run `run_id` and log metrics under the same names for every run.
+
+    Logs `validation_accuracy`, `validation_macro_f1`, `test_accuracy` and
+    `test_macro_f1`, plus a confusion matrix of the test split, to the run; writes
+    the metrics to `metrics.json` in `output_dir` and returns them.
+    """
+    use_experiment(config.tracking)
+    run = mlflow.get_run(run_id)
+    model_uri = run.data.tags["model_uri"]
+    model = mlflow.keras.load_model(model_uri)
+    face_set = load_faces(faces_path)
+    num_classes = len(face_set.class_names)
+
+    metrics: dict[str, float] = {}
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for split in EVALUATED_SPLITS:
+        faces, labels = face_set.split(split)
+        probabilities = model.predict(
+            faces.astype(np.float32), batch_size=config.evaluate.batch_size, verbose=0
+        )
+        predicted = probabilities.argmax(axis=1)
+        predictions[split] = (labels, predicted)
+        for name, value in score(labels, predicted, num_classes).items():
+            metrics[f"{split}_{name}"] = value
+
+    test_labels, test_predicted = predictions["test"]
+    matrix = confusion_matrix(test_labels, test_predicted, labels=list(range(num_classes)))
+    test_name = face_set.split_label("test")
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metrics(metrics)
+        mlflow.set_tags({"test_split": test_name, "validation_split": face_set.split_label("validation")})
+        mlflow.log_figure(
+            confusion_matrix_figure(matrix, face_set.class_names, f"{run.info.run_name}: {test_name}"),
+            "plots/confusion_matrix_test.png",
+        )
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"run_id": run_id, "test_split": test_name, **metrics}
+    (output_dir / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    logger.info(
+        "%s: %s accuracy %.4f, macro-F1 %.4f",
+        run.info.run_name,
+        test_name,
+        metrics["test_accuracy"],
+        metrics["test_macro_f1"],
+    )
+    return metrics

@@ -1,0 +1,87 @@
+"""Decode pixel strings and load the stored face arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer.errors import DataError
+
+IMAGE_SIZE = 48
+PIXELS_PER_FACE = IMAGE_SIZE * IMAGE_SIZE
+
+
+def decode_pixels(pixels: pd.Series) -> np.ndarray:
+    """Decode space-separated grey levels into a uint8 array of shape (n, 48, 48).
+
+    All rows are joined and parsed in one NumPy call, which is far faster than a
+    per-row parse. The caller must have validated the rows first.
+    """
+    joined = " ".join(pixels.tolist())
+    values = np.fromstring(joined, dtype=np.uint8, sep=" ")
+    if values.size != len(pixels) * PIXELS_PER_FACE:
+        raise DataError(
+            f"decoded {values.size} grey levels for {len(pixels)} faces; "
+            f"expected {PIXELS_PER_FACE} per face (validate the data first)"
+        )
+    return values.reshape(len(pixels), IMAGE_SIZE, IMAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class FaceSet:
+    """Faces with their labels, split names and source line numbers."""
+
+    faces: np.ndarray
+    labels: np.ndarray
+    splits: np.ndarray
+    rows: np.ndarray
+    flipped: np.ndarray
+    class_names: tuple[str, ...]
+    has_usage: bool
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (faces with a channel axis, labels) of one split."""
+        mask = self.splits == name
+        return self.faces[mask][..., np.newaxis], self.labels[mask]
+
+    def split_label(self, name: str) -> str:
+        """Return the name users know a split by: the Kaggle Usage value when there is one."""
+        if not self.has_usage:
+            return name
+        return {"train": "Training", "validation": "PublicTest", "test": "PrivateTest"}[name]
+
+
+def save_faces(path: str | Path, face_set: FaceSet) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Uncompressed: the arrays load in well under a second and DVC stores the file once.
+    np.savez(
+        path,
+        faces=face_set.faces,
+        labels=face_set.labels,
+        splits=face_set.splits,
+        rows=face_set.rows,
+        flipped=face_set.flipped,
+        class_names=np.array(face_set.class_names),
+        has_usage=np.array(face_set.has_usage),
+    )
+    return path
+
+
+def load_faces(path: str | Path) -> FaceSet:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: face array file not found; run the augment stage first")
+    with np.load(path, allow_pickle=False) as stored:
+        return FaceSet(
+            faces=stored["faces"],
+            labels=stored["labels"],
+            splits=stored["splits"],
+            rows=stored["rows"],
+            flipped=stored["flipped"],
+            class_names=tuple(str(name) for name in stored["class_names"]),
+            has_usage=bool(stored["has_usage"]),
+        )

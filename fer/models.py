@@ -1,0 +1,85 @@
+"""Keras model builders, one function per architecture, chosen by name in params.yaml.
+
+Every model takes raw grey levels of shape (48, 48, 1) in 0-255 and returns class
+probabilities; scaling and any channel or size change happen inside the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import keras
+from keras import layers
+
+from fer.errors import ConfigError
+from fer.faces import IMAGE_SIZE
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+# Per-channel means that keras.applications.resnet50.preprocess_input subtracts
+# (ImageNet, BGR order); a grey face repeated to three channels gets the same shift.
+RESNET_CHANNEL_MEANS = (103.939, 116.779, 123.68)
+RESNET_MIN_INPUT_SIZE = 32
+
+
+def build_cnn(num_classes: int, options: Mapping[str, Any]) -> keras.Model:
+    """Build the custom CNN: conv blocks with batch norm, max-pooling and dropout, then dense layers."""
+    dropout = float(options.get("dropout", 0.3))
+    inputs = keras.Input(INPUT_SHAPE, name="face")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters in options.get("filters", (64, 128, 256, 512)):
+        x = layers.Conv2D(int(filters), 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    for units in options.get("dense_units", (512, 512, 128)):
+        x = layers.Dense(int(units), use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Dropout(dropout)(x)
+    outputs = _classifier(x, num_classes)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def build_resnet50(num_classes: int, options: Mapping[str, Any]) -> keras.Model:
+    """Build ResNet50 (random initial weights) on the grey face repeated to three channels."""
+    size = int(options.get("input_size", IMAGE_SIZE))
+    if size < RESNET_MIN_INPUT_SIZE:
+        raise ConfigError(
+            f"models.resnet50.options.input_size is {size}; ResNet50 needs at least "
+            f"{RESNET_MIN_INPUT_SIZE} pixels per side"
+        )
+    inputs = keras.Input(INPUT_SHAPE, name="face")
+    x = inputs
+    if size != IMAGE_SIZE:
+        x = layers.Resizing(size, size)(x)
+    x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
+    x = layers.Normalization(mean=RESNET_CHANNEL_MEANS, variance=(1.0, 1.0, 1.0))(x)
+    backbone = keras.applications.ResNet50(
+        include_top=False, weights=None, input_shape=(size, size, 3), pooling="avg"
+    )
+    x = backbone(x)
+    x = layers.Dropout(float(options.get("dropout", 0.3)))(x)
+    outputs = _classifier(x, num_classes)
+    return keras.Model(inputs, outputs, name="resnet50")
+
+
+BUILDERS: dict[str, Callable[[int, Mapping[str, Any]], keras.Model]] = {
+    "cnn": build_cnn,
+    "resnet50": build_resnet50,
+}
+
+
+def build_model(builder: str, num_classes: int, options: Mapping[str, Any]) -> keras.Model:
+    """Build the model that `builder` names; raise ConfigError for an unknown name."""
+    if builder not in BUILDERS:
+        raise ConfigError(f"unknown model builder {builder!r}; known builders: {', '.join(BUILDERS)}")
+    return BUILDERS[builder](num_classes, options)
+
+
+def _classifier(x, num_classes: int):
+    # The softmax runs in float32 so mixed precision cannot overflow the probabilities.
+    logits = layers.Dense(num_classes, name="logits")(x)
+    return layers.Activation("softmax", dtype="float32", name="probabilities")(logits)

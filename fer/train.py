@@ -1,0 +1,182 @@
+"""Train one candidate model as one MLflow run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import mlflow
+import numpy as np
+import tensorflow as tf
+from mlflow.models import ModelSignature
+from mlflow.types import Schema, TensorSpec
+
+from fer.config import Config, ModelConfig
+from fer.faces import FaceSet, load_faces
+from fer.hardware import Runtime, configure_runtime
+from fer.models import build_model
+from fer.plots import training_curves
+from fer.tracking import use_experiment
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model"
+
+
+def make_dataset(
+    faces: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle_seed: int | None, repeat: bool = False
+):
+    """Build a tf.data pipeline: uint8 faces cast to float32, shuffled, batched, prefetched."""
+    dataset = tf.data.Dataset.from_tensor_slices((faces, labels.astype(np.int32)))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size)
+    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def train(
+    faces_path: str | Path,
+    model_name: str,
+    config: Config,
+    output_dir: str | Path,
+    *,
+    parallel_jobs: int = 1,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """Train the candidate `model_name` on the stored faces and log it as one MLflow run.
+
+    Writes `run.json` (run id and model URI) into `output_dir` and returns the run id.
+    The MLflow experiment must exist (see fer.tracking.prepare_tracking).
+    """
+    runtime = configure_runtime(parallel_jobs)
+    model_config = config.models[model_name]
+    face_set = load_faces(faces_path)
+    x_train, y_train = face_set.split("train")
+    x_val, y_val = face_set.split("validation")
+    batch_size = model_config.batch_size * runtime.batch_multiplier
+
+    keras.utils.set_random_seed(config.train.seed)
+    model = _compile(model_config, len(face_set.class_names))
+    repeat = model_config.steps_per_epoch is not None
+    train_data = make_dataset(x_train, y_train, batch_size, shuffle_seed=config.train.seed, repeat=repeat)
+    val_data = make_dataset(x_val, y_val, batch_size, shuffle_seed=None)
+
+    use_experiment(config.tracking)
+    run_tags = {"candidate": model_name, "profile": config.profile, **(tags or {})}
+    with mlflow.start_run(run_name=model_name, tags=run_tags) as run:
+        mlflow.log_params(_run_params(model_config, config, face_set, runtime, batch_size, model))
+        started = time.perf_counter()
+        history = model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=model_config.epochs,
+            steps_per_epoch=model_config.steps_per_epoch,
+            callbacks=[_EpochMetrics(), _early_stopping(config.train.early_stopping_patience)],
+            verbose=1 if sys.stdout.isatty() else 2,
+            shuffle=False,  # The tf.data pipeline shuffles.
+        )
+        seconds = time.perf_counter() - started
+        _log_training_summary(history.history, seconds, model_config, len(y_train), batch_size)
+        model_uri = _log_model(model, model_name, history.history)
+        mlflow.set_tag("model_uri", model_uri)
+        run_id = run.info.run_id
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    record = {"run_id": run_id, "model_uri": model_uri, "candidate": model_name}
+    (output_dir / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    logger.info("Trained %s in %.0f s: MLflow run %s", model_name, seconds, run_id)
+    return run_id
+
+
+def _compile(model_config: ModelConfig, num_classes: int):
+    model = build_model(model_config.builder, num_classes, model_config.options)
+    model.compile(
+        optimizer=keras.optimizers.Adam(model_config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _early_stopping(patience: int):
+    return keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True, verbose=1
+    )
+
+
+def _run_params(
+    model_config: ModelConfig, config: Config, face_set: FaceSet, runtime: Runtime, batch_size: int, model
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "candidate": model_config.name,
+        "builder": model_config.builder,
+        "profile": config.profile,
+        "epochs": model_config.epochs,
+        "batch_size": batch_size,
+        "learning_rate": model_config.learning_rate,
+        "steps_per_epoch": model_config.steps_per_epoch or "all",
+        "seed": config.train.seed,
+        "early_stopping_patience": config.train.early_stopping_patience,
+        "train_faces": int((face_set.splits == "train").sum()),
+        "validation_faces": int((face_set.splits == "validation").sum()),
+        "validation_split": face_set.split_label("validation"),
+        "class_names": ",".join(face_set.class_names),
+        "device": runtime.device,
+        "precision": runtime.precision,
+        "cpu_threads": runtime.threads or "default",
+        "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+    }
+    params.update({f"option_{key}": value for key, value in model_config.options.items()})
+    return params
+
+
+def _log_training_summary(
+    history: Mapping[str, list[float]],
+    seconds: float,
+    model_config: ModelConfig,
+    train_faces: int,
+    batch_size: int,
+) -> None:
+    epochs = len(history.get("loss", []))
+    if model_config.steps_per_epoch is None:
+        images = epochs * train_faces
+    else:
+        images = epochs * model_config.steps_per_epoch * batch_size
+    mlflow.log_metrics(
+        {
+            "epochs_trained": epochs,
+            "train_seconds": seconds,
+            "train_images_per_second": images / seconds if seconds > 0 else 0.0,
+        }
+    )
+    # Records what a step budget actually covered, so a capped model is not
+    # mistaken for one that saw the whole training split.
+    mlflow.log_param("train_images_seen", images)
+
+
+def _log_model(model, model_name: str, history: Mapping[str, list[float]]) -> str:
+    mlflow.log_figure(training_curves(history, f"{model_name} training"), "plots/training_curves.png")
+    num_classes = int(model.output_shape[-1])
+    signature = ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, *model.input_shape[1:]), "face")]),
+        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, num_classes), "probabilities")]),
+    )
+    info = mlflow.keras.log_model(model, name=MODEL_ARTIFACT, signature=signature)
+    return info.model_uri
+
+
+class _EpochMetrics(keras.callbacks.Callback):
+    """Log every epoch's metrics to the active MLflow run, with the epoch as the step."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        mlflow.log_metrics({key: float(value) for key, value in (logs or {}).items()}, step=epoch)

@@ -1,0 +1,17 @@
+"""Identify the data version the way DVC does: the md5 of the file's bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+CHUNK_BYTES = 1 << 20
+
+
+def file_md5(path: str | Path) -> str:
+    """Return the md5 of the file's content, the hash DVC 3 records for a file."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()

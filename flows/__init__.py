@@ -1,0 +1,1 @@
+"""Prefect flows and deployments around the stage functions in `fer`."""
