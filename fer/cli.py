@@ -169,14 +169,16 @@ def run(
     # Route the library's log records through Prefect's handlers, in this process
     # and in the training processes, which inherit the environment.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "fer")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.api import shared_api
     from flows.training import training_flow
 
     load_config(params, profile)  # Reports a bad parameters file before Prefect starts.
-    decision = training_flow(
-        data=str(data) if data else None, profile=profile, params=str(params), output_dir=str(out)
-    )
+    with shared_api():
+        training_flow(
+            data=str(data) if data else None, profile=profile, params=str(params), output_dir=str(out)
+        )
     typer.echo(StagePaths(out).summary.read_text(encoding="utf-8"))
-    logger.info("Champion: %s version %s", decision["model_name"], decision["version"])
 
 
 def main() -> None:
@@ -219,7 +221,7 @@ def _configure_logging(level: int) -> None:
         force=True,
     )
     # Third-party libraries log a lot at INFO; keep their warnings only.
-    for noisy in ("great_expectations", "alembic", "mlflow", "absl", "urllib3"):
+    for noisy in ("great_expectations", "alembic", "mlflow", "absl", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

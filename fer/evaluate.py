@@ -60,16 +60,15 @@ def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: st
     test_labels, test_predicted = predictions["test"]
     matrix = confusion_matrix(test_labels, test_predicted, labels=list(range(num_classes)))
     test_name = face_set.split_label("test")
+    figure = confusion_matrix_figure(matrix, face_set.class_names, f"{run.info.run_name}: {test_name}")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    figure.savefig(output_dir / "confusion_matrix.png", dpi=100)
     with mlflow.start_run(run_id=run_id):
         mlflow.log_metrics(metrics)
         mlflow.set_tags({"test_split": test_name, "validation_split": face_set.split_label("validation")})
-        mlflow.log_figure(
-            confusion_matrix_figure(matrix, face_set.class_names, f"{run.info.run_name}: {test_name}"),
-            "plots/confusion_matrix_test.png",
-        )
+        mlflow.log_artifact(str(output_dir / "confusion_matrix.png"), "plots")
 
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"run_id": run_id, "test_split": test_name, **metrics}
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     logger.info(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from fer.config import DataConfig
 from fer.errors import DataError
@@ -66,29 +66,17 @@ def assign_splits(table: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
         table["split"] = table["usage"].map(USAGE_TO_SPLIT)
         return table
 
-    # Strata too small to split (a bad or very rare label) stay in training, where
-    # validation still reports them by row.
-    strata = table["emotion"].fillna(-1)
-    splittable = strata.groupby(strata).transform("size") >= 3
-    held_out = data.validation_fraction + data.test_fraction
-    try:
-        _, rest_index = train_test_split(
-            table.index[splittable],
-            test_size=held_out,
-            stratify=strata[splittable],
-            random_state=data.seed,
-        )
-        validation_index, test_index = train_test_split(
-            rest_index,
-            test_size=data.test_fraction / held_out,
-            stratify=strata[rest_index],
-            random_state=data.seed,
-        )
-    except ValueError as error:
-        raise DataError(f"cannot split {len(table)} faces stratified by emotion: {error}") from error
-    table["split"] = pd.Series("train", index=table.index)
-    table.loc[validation_index, "split"] = "validation"
-    table.loc[test_index, "split"] = "test"
+    # Each class is shuffled and cut on its own, so every split keeps the class
+    # proportions; a class too small to give a split one face stays in training.
+    # A missing label forms its own group, which validation reports by row.
+    rng = np.random.default_rng(data.seed)
+    table["split"] = "train"
+    for _, members in table.groupby(table["emotion"].fillna(-1), sort=True):
+        order = rng.permutation(members.index.to_numpy())
+        validation_count = int(round(len(order) * data.validation_fraction))
+        test_count = int(round(len(order) * data.test_fraction))
+        table.loc[order[:validation_count], "split"] = "validation"
+        table.loc[order[validation_count : validation_count + test_count], "split"] = "test"
     return table
 
 

@@ -94,6 +94,7 @@ def train(
     output_dir.mkdir(parents=True, exist_ok=True)
     record = {"run_id": run_id, "model_uri": model_uri, "candidate": model_name}
     (output_dir / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    _write_history(history.history, output_dir / "history.csv")
     logger.info("Trained %s in %.0f s: MLflow run %s", model_name, seconds, run_id)
     return run_id
 
@@ -173,6 +174,15 @@ def _log_model(model, model_name: str, history: Mapping[str, list[float]]) -> st
     )
     info = mlflow.keras.log_model(model, name=MODEL_ARTIFACT, signature=signature)
     return info.model_uri
+
+
+def _write_history(history: Mapping[str, list[float]], path: Path) -> None:
+    # One row per epoch, the table `dvc plots` draws the training curves from.
+    columns = ["epoch", *history]
+    rows = [",".join(columns)]
+    for epoch, values in enumerate(zip(*history.values(), strict=True), start=1):
+        rows.append(",".join([str(epoch), *(f"{value:.6f}" for value in values)]))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 class _EpochMetrics(keras.callbacks.Callback):
