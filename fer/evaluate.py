@@ -35,8 +35,8 @@ def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: st
     """Evaluate the model of MLflow run `run_id` and log metrics under the same names for every run.
 
     Logs `validation_accuracy`, `validation_macro_f1`, `test_accuracy` and
-    `test_macro_f1`, plus a confusion matrix of the test split, to the run; writes
-    the metrics to `metrics.json` in `output_dir` and returns them.
+    `test_macro_f1`, plus a confusion matrix of the test split, to the run. Also
+    writes the metrics to `metrics.json` in `output_dir` and returns them.
     """
     use_experiment(config.tracking)
     run = mlflow.get_run(run_id)

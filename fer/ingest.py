@@ -67,7 +67,7 @@ def assign_splits(table: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
         return table
 
     # Each class is shuffled and cut on its own, so every split keeps the class
-    # proportions; a class too small to give a split one face stays in training.
+    # proportions. A class too small to give a split one face stays in training.
     # A missing label forms its own group, which validation reports by row.
     rng = np.random.default_rng(data.seed)
     table["split"] = "train"

@@ -1,7 +1,7 @@
 """Keras model builders, one function per architecture, chosen by name in params.yaml.
 
 Every model takes raw grey levels of shape (48, 48, 1) in 0-255 and returns class
-probabilities; scaling and any channel or size change happen inside the model.
+probabilities. Scaling and any channel or size change happen inside the model.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where each stage writes, below one output folder; dvc.yaml names the same paths."""
+"""Output paths of every stage below one folder. dvc.yaml names the same paths."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ SHOWN_METRICS = ("validation_accuracy", "validation_macro_f1", "test_accuracy", 
 
 
 def summary_markdown(decision: dict[str, Any], tracking_uri: str) -> str:
-    """Render the candidates side by side and say which one became champion."""
+    """Render the candidates side by side and name the one that became champion."""
     test_split = decision["candidates"][0]["test_split"]
     header = ["candidate", *SHOWN_METRICS, "train_seconds", "MLflow run"]
     lines = [

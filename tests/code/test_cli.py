@@ -22,7 +22,7 @@ def test_missing_data_file(tmp_path, params_file):
     assert "Traceback" not in result.stderr
 
 
-def test_validation_failure_is_one_line_with_the_line_number(tmp_path, params_file, sample_table):
+def test_validation_error_names_line(tmp_path, params_file, sample_table):
     rows = sample_table.head(10).copy()
     rows.loc[3, "emotion"] = 12
     source = tmp_path / "bad.csv"

@@ -1,4 +1,4 @@
-"""params.yaml parsing: profiles, defaults and the errors a user sees."""
+"""params.yaml parsing: profiles, defaults and the errors it raises."""
 
 import pytest
 import yaml

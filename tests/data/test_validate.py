@@ -41,7 +41,7 @@ def test_short_pixel_row_is_named_by_line(tmp_path, sample_table, data_config):
     assert "report.json" in message
 
 
-def test_bad_label_usage_and_grey_level_are_all_reported(tmp_path, sample_table, data_config):
+def test_each_bad_field_is_reported(tmp_path, sample_table, data_config):
     rows = sample_table.head(20).copy()
     rows.loc[2, "emotion"] = 9
     rows.loc[7, "Usage"] = "Validation"

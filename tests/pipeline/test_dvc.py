@@ -83,8 +83,8 @@ def test_metrics_and_registration_are_written(repo):
     metrics = json.loads((repo["path"] / "outputs/evaluate/cnn/metrics.json").read_text())
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert metrics["test_split"] == "PrivateTest"
-    shown = _run(["dvc", "metrics", "show", "--json"], repo["path"], repo["env"]).stdout
-    assert "test_accuracy" in shown
+    metrics_output = _run(["dvc", "metrics", "show", "--json"], repo["path"], repo["env"]).stdout
+    assert "test_accuracy" in metrics_output
     decision = json.loads((repo["path"] / "outputs/register/registration.json").read_text())
     assert decision["alias"] == "champion"
     assert decision["champion"] in {"cnn", "resnet50"}

@@ -1,6 +1,6 @@
 """The Prefect flow end to end, against a real Prefect API and a real MLflow store.
 
-One flow run trains both candidates for a few seconds on 360 real faces; the
+One flow run trains both candidates for a few seconds on 360 real faces. The
 tests below inspect what it left in MLflow, the registry and Prefect.
 """
 
