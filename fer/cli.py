@@ -173,10 +173,15 @@ def run(
     from flows.api import shared_api
     from flows.training import training_flow
 
-    load_config(params, profile)  # Reports a bad parameters file before Prefect starts.
+    # Loading here reports a bad parameters file before Prefect starts, and names
+    # the flow run after the profile actually used.
+    config = load_config(params, profile)
     with shared_api():
         training_flow(
-            data=str(data) if data else None, profile=profile, params=str(params), output_dir=str(out)
+            data=str(data) if data else None,
+            profile=config.profile,
+            params=str(params),
+            output_dir=str(out),
         )
     typer.echo(StagePaths(out).summary.read_text(encoding="utf-8"))
 
