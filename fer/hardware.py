@@ -38,6 +38,8 @@ def configure_runtime(parallel_jobs: int = 1) -> Runtime:
         keras.mixed_precision.set_global_policy("mixed_float16")
         runtime = Runtime("gpu", "mixed_float16", GPU_BATCH_MULTIPLIER, None)
     else:
+        # NOTE: TensorFlow fixes the thread count at start-up, so a training that
+        # outlasts its neighbour keeps its share and leaves the freed cores idle.
         threads = max(1, (os.cpu_count() or 1) // max(1, parallel_jobs))
         _try(tf.config.threading.set_intra_op_parallelism_threads, threads)
         _try(tf.config.threading.set_inter_op_parallelism_threads, min(2, threads))

@@ -153,13 +153,15 @@ def _log_training_summary(
         images = epochs * train_faces
     else:
         images = epochs * model_config.steps_per_epoch * batch_size
-    mlflow.log_metrics(
-        {
-            "epochs_trained": epochs,
-            "train_seconds": seconds,
-            "train_images_per_second": images / seconds if seconds > 0 else 0.0,
-        }
-    )
+    metrics = {
+        "epochs_trained": epochs,
+        "train_seconds": seconds,
+        "train_images_per_second": images / seconds if seconds > 0 else 0.0,
+    }
+    if history.get("val_loss"):
+        # Early stopping restores these weights, so the logged model is from this epoch.
+        metrics["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
+    mlflow.log_metrics(metrics)
     # Records what a step budget actually covered, so a capped model is not
     # mistaken for one that saw the whole training split.
     mlflow.log_param("train_images_seen", images)
