@@ -165,7 +165,7 @@ def run(
     profile: ProfileOption = None,
     out: OutputOption = Path("outputs"),
 ) -> None:
-    """Run the whole Prefect flow: every stage above, with the candidates trained in parallel."""
+    """Run the whole Prefect flow: every stage, with the candidates trained in parallel."""
     # Route the library's log records through Prefect's handlers, in this process
     # and in the training processes, which inherit the environment.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "fer")

@@ -49,7 +49,7 @@ def read_fer_csv(path: str | Path) -> pd.DataFrame:
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}")
     if table.empty:
-        raise DataError(f"{path}: header but no rows")
+        raise DataError(f"{path}: header but no rows; add faces as lines of emotion,pixels[,Usage]")
 
     table.insert(0, "row", pd.RangeIndex(2, len(table) + 2))
     table["emotion"] = pd.to_numeric(table["emotion"].str.strip(), errors="coerce").astype("Int64")
@@ -84,6 +84,14 @@ def ingest(source: str | Path, output: str | Path, data: DataConfig) -> Path:
     """Read `source`, assign splits and write the table as Parquet to `output`."""
     output = Path(output)
     table = assign_splits(read_fer_csv(source), data)
+    empty = [name for name in SPLITS if not (table["split"] == name).any()]
+    if empty:
+        raise DataError(
+            f"{source}: no faces for the {' and '.join(empty)} split(s); with a Usage column, add "
+            f"Training, PublicTest and PrivateTest rows, else give every class enough faces"
+        )
+    # Later stages name the CSV, not this intermediate file, in their messages.
+    table.attrs["source"] = str(source)
     output.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(output, index=False)
     counts = table["split"].value_counts().to_dict()

@@ -12,9 +12,14 @@ from mlflow import MlflowClient
 
 from fer.config import Config
 from fer.errors import FerError
+from fer.evaluate import EVALUATED_SPLITS
 from fer.tracking import git_commit, use_experiment
 
 logger = logging.getLogger(__name__)
+
+EVALUATION_METRICS = tuple(
+    f"{split}_{name}" for split in EVALUATED_SPLITS for name in ("accuracy", "macro_f1")
+)
 
 
 def candidate_summaries(run_ids: list[str], selection_metric: str) -> list[dict[str, Any]]:
@@ -66,9 +71,8 @@ def register(
         "profile": config.profile,
         "candidate": best["candidate"],
         "label_map": json.dumps(dict(enumerate(config.data.class_names))),
-        settings.selection_metric: f"{best['metrics'][settings.selection_metric]:.4f}",
     }
-    for metric in ("test_accuracy", "test_macro_f1"):
+    for metric in (settings.selection_metric, *EVALUATION_METRICS):
         if metric in best["metrics"]:
             tags[metric] = f"{best['metrics'][metric]:.4f}"
     version = mlflow.register_model(best["model_uri"], settings.model_name, tags=tags)

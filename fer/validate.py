@@ -127,9 +127,11 @@ def validate(table_path: str | Path, report_path: str | Path, data: DataConfig) 
 
     failed = [item for item in report["expectations"] if not item["success"]]
     if failed:
+        source = table.attrs.get("source", str(table_path))
         details = "; ".join(_describe_failure(item) for item in failed)
         raise DataValidationError(
-            f"data validation failed for {table_path}: {details} (full report: {report_path})"
+            f"data validation failed for {source}: {details}. Fix or remove those lines and rerun "
+            f"(full report: {report_path})"
         )
     logger.info("All %d expectations passed on %d rows", len(report["expectations"]), len(table))
     return report
@@ -143,6 +145,7 @@ def _summarise(item) -> dict[str, Any]:
     return {
         "expectation": config.type,
         "column": config.kwargs.get("column"),
+        "expected": _expected(config.kwargs),
         "success": bool(item.success),
         "unexpected_count": int(result.get("unexpected_count") or 0),
         "unexpected_rows": rows,
@@ -159,7 +162,19 @@ def _describe_failure(item: dict[str, Any]) -> str:
     shown = ", ".join(str(row) for row in rows[:ROWS_SHOWN])
     more = f" and {len(rows) - ROWS_SHOWN} more" if len(rows) > ROWS_SHOWN else ""
     values = ", ".join(item["unexpected_values"][:3])
-    return f"{name} failed on line(s) {shown}{more} (values: {values})"
+    return f"{name} failed on line(s) {shown}{more} (values: {values}; expected {item['expected']})"
+
+
+def _expected(kwargs: dict[str, Any]) -> str:
+    if "value_set" in kwargs:
+        return "one of " + ", ".join(str(value) for value in kwargs["value_set"])
+    if "regex" in kwargs:
+        return "integers separated by single spaces"
+    if kwargs.get("min_value") is not None and kwargs.get("min_value") == kwargs.get("max_value"):
+        return str(kwargs["min_value"])
+    if "min_value" in kwargs or "max_value" in kwargs:
+        return f"{kwargs.get('min_value')} to {kwargs.get('max_value')}"
+    return "a value"
 
 
 def _plain(value: Any) -> str:

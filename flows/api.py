@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
 logger = logging.getLogger(__name__)
@@ -33,5 +34,7 @@ def shared_api() -> Iterator[str | None]:
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             yield server.api_url
+            # Send the last log records while the API still runs.
+            APILogWorker.drain_all(timeout=10)
     finally:
         server.stop()

@@ -31,6 +31,11 @@ def sample_table() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def rows_of_every_split(table: pd.DataFrame, per_split: int) -> pd.DataFrame:
+    """Return the first `per_split` rows of each Usage value, renumbered from 0."""
+    return table.groupby("Usage", sort=False).head(per_split).reset_index(drop=True)
+
+
 @pytest.fixture(scope="session")
 def sample_csv(tmp_path_factory, sample_table) -> Path:
     """Write the test sample as a gzip CSV in the Kaggle layout."""

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import rows_of_every_split
+
 FER = str(Path(sys.executable).parent / "fer")
 
 
@@ -23,7 +25,7 @@ def test_missing_data_file(tmp_path, params_file):
 
 
 def test_validation_error_names_line(tmp_path, params_file, sample_table):
-    rows = sample_table.head(10).copy()
+    rows = rows_of_every_split(sample_table, 4)
     rows.loc[3, "emotion"] = 12
     source = tmp_path / "bad.csv"
     rows.to_csv(source, index=False)
@@ -32,7 +34,7 @@ def test_validation_error_names_line(tmp_path, params_file, sample_table):
     assert result.returncode == 1
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1
-    assert "expect_column_values_to_be_in_set(emotion) failed on line(s) 5 (values: 12)" in error_lines[0]
+    assert "expect_column_values_to_be_in_set(emotion) failed on line(s) 5 (values: 12;" in error_lines[0]
     assert "Traceback" not in result.stderr
 
 

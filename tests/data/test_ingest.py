@@ -7,7 +7,7 @@ import pytest
 
 from fer.config import load_config
 from fer.errors import DataError
-from fer.ingest import assign_splits, read_fer_csv
+from fer.ingest import assign_splits, ingest, read_fer_csv
 from tests.conftest import PROJECT_ROOT
 
 
@@ -78,3 +78,10 @@ def test_non_numeric_label_becomes_null(tmp_path, sample_table):
     rows.to_csv(path, index=False)
     table = read_fer_csv(path)
     assert pd.isna(table.loc[1, "emotion"])
+
+
+def test_empty_split_is_rejected(tmp_path, sample_table, data_config):
+    source = tmp_path / "training_only.csv"
+    sample_table[sample_table["Usage"] == "Training"].head(30).to_csv(source, index=False)
+    with pytest.raises(DataError, match=r"training_only.csv: no faces for the validation and test split"):
+        ingest(source, tmp_path / "faces.parquet", data_config)

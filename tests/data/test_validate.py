@@ -7,7 +7,7 @@ from fer.config import load_config
 from fer.errors import DataValidationError
 from fer.ingest import ingest
 from fer.validate import validate
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, rows_of_every_split
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_suite_passes_on_real_faces(tmp_path, sample_csv, data_config):
 
 
 def test_short_pixel_row_is_named_by_line(tmp_path, sample_table, data_config):
-    rows = sample_table.head(20).copy()
+    rows = rows_of_every_split(sample_table, 7)
     rows.loc[4, "pixels"] = " ".join(rows.loc[4, "pixels"].split()[:-1])  # 2,303 grey levels
     table = _ingest_rows(tmp_path, rows, data_config)
     with pytest.raises(DataValidationError) as raised:
@@ -38,11 +38,12 @@ def test_short_pixel_row_is_named_by_line(tmp_path, sample_table, data_config):
     message = str(raised.value)
     # Data frame index 4 is line 6 of the file: the header is line 1.
     assert "expect_column_values_to_be_between(pixel_count) failed on line(s) 6" in message
+    assert "expected 2304" in message
     assert "report.json" in message
 
 
 def test_each_bad_field_is_reported(tmp_path, sample_table, data_config):
-    rows = sample_table.head(20).copy()
+    rows = rows_of_every_split(sample_table, 7)
     rows.loc[2, "emotion"] = 9
     rows.loc[7, "Usage"] = "Validation"
     rows.loc[11, "pixels"] = "300 " + " ".join(rows.loc[11, "pixels"].split()[1:])
@@ -50,13 +51,16 @@ def test_each_bad_field_is_reported(tmp_path, sample_table, data_config):
     with pytest.raises(DataValidationError) as raised:
         validate(table, tmp_path / "report.json", data_config)
     message = str(raised.value)
-    assert "expect_column_values_to_be_in_set(emotion) failed on line(s) 4 (values: 9)" in message
+    assert "expect_column_values_to_be_in_set(emotion) failed on line(s) 4 (values: 9;" in message
+    assert "expected one of 0, 1, 2, 3, 4, 5, 6" in message
     assert "expect_column_values_to_be_in_set(usage) failed on line(s) 9" in message
     assert "expect_column_values_to_be_between(pixel_max) failed on line(s) 13" in message
+    # The message names the CSV the line numbers refer to, not the intermediate table.
+    assert str(tmp_path / "faces.csv") in message
 
 
 def test_non_numeric_pixel_fails_the_pattern(tmp_path, sample_table, data_config):
-    rows = sample_table.head(5).copy()
+    rows = rows_of_every_split(sample_table, 2)
     rows.loc[0, "pixels"] = rows.loc[0, "pixels"].replace(" ", " x", 1)
     table = _ingest_rows(tmp_path, rows, data_config)
     with pytest.raises(DataValidationError, match=r"match_regex\(pixels\) failed on line\(s\) 2"):
