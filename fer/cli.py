@@ -75,12 +75,12 @@ def validate(
     profile: ProfileOption = None,
     out: OutputOption = Path("outputs"),
 ) -> None:
-    """Run the Great Expectations suite on the ingested table."""
+    """Run the Great Expectations suite, quarantine bad rows and keep the good ones."""
     from fer.validate import validate as validate_stage
 
     config = load_config(params, profile)
     paths = StagePaths(out)
-    validate_stage(paths.table, paths.validation_report, config.data)
+    validate_stage(paths.table, paths.validation_report, paths.validated_table, paths.quarantine, config.data)
 
 
 @app.command()
@@ -94,7 +94,7 @@ def augment(
 
     config = load_config(params, profile)
     paths = StagePaths(out)
-    augment_stage(paths.table, paths.faces, config.augment, config.data)
+    augment_stage(paths.validated_table, paths.faces, config.augment, config.data)
 
 
 @app.command()

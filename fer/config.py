@@ -31,6 +31,7 @@ class DataConfig:
     seed: int
     validation_fraction: float
     test_fraction: float
+    max_bad_fraction: float
 
     @property
     def labels(self) -> tuple[int, ...]:
@@ -159,11 +160,14 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
         seed=int(data["seed"]),
         validation_fraction=float(data["validation_fraction"]),
         test_fraction=float(data["test_fraction"]),
+        max_bad_fraction=float(data["max_bad_fraction"]),
     )
     if len(data_config.class_names) < 2:
         raise ValueError("data.class_names needs at least two classes")
     if not 0 < data_config.validation_fraction + data_config.test_fraction < 1:
         raise ValueError("data.validation_fraction + data.test_fraction must be between 0 and 1")
+    if not 0 <= data_config.max_bad_fraction < 1:
+        raise ValueError("data.max_bad_fraction must be at least 0 and below 1")
 
     models = {
         name: ModelConfig(

@@ -19,6 +19,14 @@ class StagePaths:
         return self.root / "validate" / "report.json"
 
     @property
+    def validated_table(self) -> Path:
+        return self.root / "validate" / "faces.parquet"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "validate" / "quarantine.csv"
+
+    @property
     def faces(self) -> Path:
         return self.root / "augment" / "faces.npz"
 

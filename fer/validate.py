@@ -110,31 +110,97 @@ def run_suite(table: pd.DataFrame, data: DataConfig) -> dict[str, Any]:
         "success": bool(result.success),
         "rows": len(table),
         "expectations": [_summarise(item) for item in result.results],
+        "row_reasons": _row_reasons(result.results),
     }
 
 
-def validate(table_path: str | Path, report_path: str | Path, data: DataConfig) -> dict[str, Any]:
-    """Validate the Parquet table at `table_path` and write the report as JSON.
+def validate(
+    table_path: str | Path,
+    report_path: str | Path,
+    clean_table_path: str | Path,
+    quarantine_path: str | Path,
+    data: DataConfig,
+) -> dict[str, Any]:
+    """Validate the ingested table, quarantine bad rows and write the good ones on.
 
-    Raises DataValidationError naming each failed expectation and its first rows.
+    Rows that fail a row-level expectation go to `quarantine_path` (CSV with the
+    line number, the reasons and the original fields); the rest go to
+    `clean_table_path`. Raises DataValidationError when a table-level expectation
+    fails (a missing column) or when the share of bad rows exceeds
+    `data.max_bad_fraction`.
     """
     table = pd.read_parquet(table_path)
+    source = table.attrs.get("source", str(table_path))
     report = run_suite(table, data)
-    report["table"] = str(table_path)
-    report_path = Path(report_path)
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    row_reasons = report.pop("row_reasons")
+    bad_fraction = len(row_reasons) / len(table)
+    report.update(
+        {"source": source, "quarantined_rows": len(row_reasons), "quarantine": str(quarantine_path)}
+    )
+    _write_json(report_path, report)
+    write_quarantine(table, row_reasons, quarantine_path)
 
     failed = [item for item in report["expectations"] if not item["success"]]
-    if failed:
-        source = table.attrs.get("source", str(table_path))
-        details = "; ".join(_describe_failure(item) for item in failed)
+    details = "; ".join(_describe_failure(item) for item in failed)
+    table_level = [item for item in failed if not item["unexpected_rows"]]
+    if table_level:
+        raise DataValidationError(f"data validation failed for {source}: {details} (report: {report_path})")
+    if bad_fraction > data.max_bad_fraction:
         raise DataValidationError(
-            f"data validation failed for {source}: {details}. Fix or remove those lines and rerun "
-            f"(full report: {report_path})"
+            f"data validation failed for {source}: {len(row_reasons)} of {len(table)} rows "
+            f"({bad_fraction:.1%}) are invalid, above data.max_bad_fraction ({data.max_bad_fraction:.1%}): "
+            f"{details}. Fix or remove those lines, or raise the limit; every bad line and its reason "
+            f"is in {quarantine_path}"
         )
-    logger.info("All %d expectations passed on %d rows", len(report["expectations"]), len(table))
+
+    clean = table[~table["row"].isin(list(row_reasons))].reset_index(drop=True)
+    clean.attrs["source"] = source
+    Path(clean_table_path).parent.mkdir(parents=True, exist_ok=True)
+    clean.to_parquet(clean_table_path, index=False)
+    if row_reasons:
+        logger.warning(
+            "Quarantined %d of %d rows of %s (%s) to %s: %s",
+            len(row_reasons),
+            len(table),
+            source,
+            f"{bad_fraction:.2%}",
+            quarantine_path,
+            details,
+        )
+    else:
+        logger.info("All %d expectations passed on %d rows", len(report["expectations"]), len(table))
     return report
+
+
+def write_quarantine(table: pd.DataFrame, row_reasons: dict[int, list[str]], path: str | Path) -> Path:
+    """Write the bad rows with their line number and reasons; a header alone when none is bad."""
+    bad = table[table["row"].isin(list(row_reasons))].copy()
+    bad.insert(1, "reason", [" | ".join(row_reasons[int(row)]) for row in bad["row"]])
+    bad = bad.rename(columns={"row": "line", "usage": "Usage"}).drop(columns=["split"], errors="ignore")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bad.to_csv(path, index=False)
+    return path
+
+
+def _row_reasons(results) -> dict[int, list[str]]:
+    # Maps each failing line number to one reason per expectation it failed.
+    reasons: dict[int, list[str]] = {}
+    for item in results:
+        config = item.expectation_config
+        column = config.kwargs.get("column")
+        for entry in (item.result or {}).get("unexpected_index_list") or []:
+            value = entry.get(column)
+            shown = "null" if value is None or pd.isna(value) else _plain(value)
+            reason = f"{column} {shown}: expected {_expected(config.kwargs)}"
+            reasons.setdefault(int(entry["row"]), []).append(reason)
+    return dict(sorted(reasons.items()))
+
+
+def _write_json(path: str | Path, content: dict[str, Any]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
 
 
 def _summarise(item) -> dict[str, Any]:
@@ -170,11 +236,19 @@ def _expected(kwargs: dict[str, Any]) -> str:
         return "one of " + ", ".join(str(value) for value in kwargs["value_set"])
     if "regex" in kwargs:
         return "integers separated by single spaces"
-    if kwargs.get("min_value") is not None and kwargs.get("min_value") == kwargs.get("max_value"):
-        return str(kwargs["min_value"])
-    if "min_value" in kwargs or "max_value" in kwargs:
-        return f"{kwargs.get('min_value')} to {kwargs.get('max_value')}"
+    low, high = _number(kwargs.get("min_value")), _number(kwargs.get("max_value"))
+    if low is not None and low == high:
+        return low
+    if low is not None or high is not None:
+        return f"{low} to {high}"
     return "a value"
+
+
+def _number(value: Any) -> str | None:
+    # Great Expectations stores bounds as floats; 2304.0 reads better as 2304.
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _plain(value: Any) -> str:

@@ -37,9 +37,10 @@ def ingest(source: str, output: str, data: DataConfig) -> str:
 
 
 @task(cache_policy=NO_CACHE)
-def validate(table: str, report: str, data: DataConfig) -> dict[str, Any]:
-    """Run the Great Expectations suite; a failed expectation fails the flow."""
-    return validate_stage.validate(table, report, data)
+def validate(table: str, paths: StagePaths, data: DataConfig) -> str:
+    """Run the Great Expectations suite and quarantine bad rows; return the clean table."""
+    validate_stage.validate(table, paths.validation_report, paths.validated_table, paths.quarantine, data)
+    return str(paths.validated_table)
 
 
 @task(cache_policy=NO_CACHE)
@@ -96,8 +97,8 @@ def training_flow(
     logger.info("Training on %s with profile %r", source, config.profile)
 
     table = ingest(str(source), str(paths.table), config.data)
-    validate(table, str(paths.validation_report), config.data)
-    faces = augment(table, str(paths.faces), config.augment, config.data)
+    clean_table = validate(table, paths, config.data)
+    faces = augment(clean_table, str(paths.faces), config.augment, config.data)
 
     # Created here, before the fan-out, so the parallel runs never race to create
     # the SQLite database or the experiment.

@@ -15,6 +15,12 @@ def data_config():
     return load_config(PROJECT_ROOT / "params.yaml").data
 
 
+def _validate(table, folder, data_config):
+    return validate(
+        table, folder / "report.json", folder / "clean.parquet", folder / "quarantine.csv", data_config
+    )
+
+
 def _ingest_rows(tmp_path, rows: pd.DataFrame, data_config):
     source = tmp_path / "faces.csv"
     rows.to_csv(source, index=False)
@@ -23,7 +29,7 @@ def _ingest_rows(tmp_path, rows: pd.DataFrame, data_config):
 
 def test_suite_passes_on_real_faces(tmp_path, sample_csv, data_config):
     table = ingest(sample_csv, tmp_path / "faces.parquet", data_config)
-    report = validate(table, tmp_path / "report.json", data_config)
+    report = _validate(table, tmp_path, data_config)
     assert report["success"]
     assert report["rows"] == 360
     assert (tmp_path / "report.json").is_file()
@@ -34,12 +40,12 @@ def test_short_pixel_row_is_named_by_line(tmp_path, sample_table, data_config):
     rows.loc[4, "pixels"] = " ".join(rows.loc[4, "pixels"].split()[:-1])  # 2,303 grey levels
     table = _ingest_rows(tmp_path, rows, data_config)
     with pytest.raises(DataValidationError) as raised:
-        validate(table, tmp_path / "report.json", data_config)
+        _validate(table, tmp_path, data_config)
     message = str(raised.value)
     # Data frame index 4 is line 6 of the file: the header is line 1.
     assert "expect_column_values_to_be_between(pixel_count) failed on line(s) 6" in message
     assert "expected 2304" in message
-    assert "report.json" in message
+    assert "quarantine.csv" in message
 
 
 def test_each_bad_field_is_reported(tmp_path, sample_table, data_config):
@@ -49,7 +55,7 @@ def test_each_bad_field_is_reported(tmp_path, sample_table, data_config):
     rows.loc[11, "pixels"] = "300 " + " ".join(rows.loc[11, "pixels"].split()[1:])
     table = _ingest_rows(tmp_path, rows, data_config)
     with pytest.raises(DataValidationError) as raised:
-        validate(table, tmp_path / "report.json", data_config)
+        _validate(table, tmp_path, data_config)
     message = str(raised.value)
     assert "expect_column_values_to_be_in_set(emotion) failed on line(s) 4 (values: 9;" in message
     assert "expected one of 0, 1, 2, 3, 4, 5, 6" in message
@@ -64,4 +70,32 @@ def test_non_numeric_pixel_fails_the_pattern(tmp_path, sample_table, data_config
     rows.loc[0, "pixels"] = rows.loc[0, "pixels"].replace(" ", " x", 1)
     table = _ingest_rows(tmp_path, rows, data_config)
     with pytest.raises(DataValidationError, match=r"match_regex\(pixels\) failed on line\(s\) 2"):
-        validate(table, tmp_path / "report.json", data_config)
+        _validate(table, tmp_path, data_config)
+
+
+def test_few_bad_rows_are_quarantined(tmp_path, sample_table, data_config):
+    rows = sample_table.copy()
+    rows.loc[10, "emotion"] = 7
+    rows.loc[20, "pixels"] = rows.loc[20, "pixels"] + " 12"  # 2,305 grey levels
+    table = _ingest_rows(tmp_path, rows, data_config)
+    report = _validate(table, tmp_path, data_config)
+
+    # 2 of 360 rows is 0.6%, under the default limit of 1%.
+    assert report["quarantined_rows"] == 2
+    clean = pd.read_parquet(tmp_path / "clean.parquet")
+    assert len(clean) == 358
+    assert not clean["row"].isin([12, 22]).any()
+    quarantine = pd.read_csv(tmp_path / "quarantine.csv", dtype={"pixels": str})
+    assert quarantine["line"].tolist() == [12, 22]
+    assert quarantine.loc[0, "reason"] == "emotion 7: expected one of 0, 1, 2, 3, 4, 5, 6"
+    assert quarantine.loc[1, "reason"] == "pixel_count 2305: expected 2304"
+    # The original fields are kept, so nothing of a bad row is lost.
+    assert quarantine.loc[1, "pixels"] == rows.loc[20, "pixels"]
+
+
+def test_clean_data_writes_empty_quarantine(tmp_path, sample_csv, data_config):
+    table = ingest(sample_csv, tmp_path / "faces.parquet", data_config)
+    _validate(table, tmp_path, data_config)
+    quarantine = pd.read_csv(tmp_path / "quarantine.csv")
+    assert quarantine.empty
+    assert list(quarantine.columns[:2]) == ["line", "reason"]
