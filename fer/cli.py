@@ -80,7 +80,14 @@ def validate(
 
     config = load_config(params, profile)
     paths = StagePaths(out)
-    validate_stage(paths.table, paths.validation_report, paths.validated_table, paths.quarantine, config.data)
+    validate_stage(
+        paths.table,
+        paths.validation_report,
+        paths.validated_table,
+        paths.quarantine,
+        config.data,
+        config.quality,
+    )
 
 
 @app.command()
@@ -116,7 +123,9 @@ def train(
     source = _source(config, data)
     tags = {"data_version": file_md5(source), "data_source": str(source)}
     paths = StagePaths(out)
-    train_stage(paths.faces, model, config, paths.train_dir(model), tags=tags)
+    train_stage(
+        paths.faces, model, config, paths.train_dir(model), tags=tags, data_report=paths.validation_report
+    )
 
 
 @app.command()
@@ -153,7 +162,7 @@ def register(
     decision = register_stage(
         run_ids, config, data_version=file_md5(_source(config, data)), output=paths.registration
     )
-    markdown = summary_markdown(decision, config.tracking.resolved_uri())
+    markdown = summary_markdown(decision, config.tracking.resolved_uri(), paths.validation_report)
     paths.summary.write_text(markdown, encoding="utf-8")
     typer.echo(markdown)
 

@@ -44,6 +44,21 @@ class DataConfig:
         return Path(self.source)
 
 
+QUALITY_POLICIES = {
+    "blank_policy": ("report", "drop"),
+    "cross_split_policy": ("report", "drop_from_train", "drop_from_test"),
+    "label_conflict_policy": ("report", "drop"),
+}
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    blank_max_range: int
+    blank_policy: str
+    cross_split_policy: str
+    label_conflict_policy: str
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
     horizontal_flip: bool
@@ -94,6 +109,7 @@ class TrackingConfig:
 class Config:
     profile: str
     data: DataConfig
+    quality: QualityConfig
     augment: AugmentConfig
     train: TrainConfig
     models: Mapping[str, ModelConfig]
@@ -192,11 +208,23 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
     if unknown:
         raise ValueError(f"train.candidates names {unknown}, which are not defined under 'models'")
 
+    quality = _section(raw, "quality")
+    for key, allowed in QUALITY_POLICIES.items():
+        if quality[key] not in allowed:
+            raise ValueError(f"quality.{key} is {quality[key]!r}; expected one of {', '.join(allowed)}")
+    quality_config = QualityConfig(
+        blank_max_range=int(quality["blank_max_range"]),
+        blank_policy=str(quality["blank_policy"]),
+        cross_split_policy=str(quality["cross_split_policy"]),
+        label_conflict_policy=str(quality["label_conflict_policy"]),
+    )
+
     register = _section(raw, "register")
     tracking = _section(raw, "tracking")
     return Config(
         profile=profile,
         data=data_config,
+        quality=quality_config,
         augment=AugmentConfig(horizontal_flip=bool(_section(raw, "augment")["horizontal_flip"])),
         train=train_config,
         models=models,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 SHOWN_METRICS = ("validation_accuracy", "validation_macro_f1", "test_accuracy", "test_macro_f1")
 
 
-def summary_markdown(decision: dict[str, Any], tracking_uri: str) -> str:
+def summary_markdown(
+    decision: dict[str, Any], tracking_uri: str, data_report: str | Path | None = None
+) -> str:
     """Render the candidates side by side and name the one that became champion."""
     test_split = decision["candidates"][0]["test_split"]
     header = ["candidate", *SHOWN_METRICS, "train_seconds", "MLflow run"]
@@ -35,4 +39,22 @@ def summary_markdown(decision: dict[str, Any], tracking_uri: str) -> str:
         "",
         f"Tracking store: `{tracking_uri}`.",
     ]
+    if data_report is not None and Path(data_report).is_file():
+        lines += _data_quality_lines(json.loads(Path(data_report).read_text(encoding="utf-8")))
     return "\n".join(lines) + "\n"
+
+
+def _data_quality_lines(report: dict[str, Any]) -> list[str]:
+    quality = report.get("quality", {})
+    lines = ["", "## Data quality", "", "| check | rows | first lines |", "|---|---|---|"]
+    lines.append(
+        f"| quarantined (invalid) | {report.get('quarantined_rows', 0)} | see `{report.get('quarantine')}` |"
+    )
+    for kind, count in quality.get("counts", {}).items():
+        first = ", ".join(str(row) for row in quality["rows"][kind][:8])
+        lines.append(f"| {kind.replace('_', ' ')} | {count} | {first} |")
+    ratio = quality.get("class_balance", {}).get("largest_to_smallest_train_class")
+    lines += ["", f"Rows dropped by the quality policies: {quality.get('dropped_by_policy', 0)}."]
+    if ratio is not None:
+        lines.append(f"Largest to smallest training class: {ratio:.1f} to 1.")
+    return lines

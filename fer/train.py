@@ -51,11 +51,14 @@ def train(
     *,
     parallel_jobs: int = 1,
     tags: Mapping[str, str] | None = None,
+    data_report: str | Path | None = None,
 ) -> str:
     """Train the candidate `model_name` on the stored faces and log it as one MLflow run.
 
     Writes `run.json` (run id and model URI) into `output_dir` and returns the run id.
-    The MLflow experiment must exist (see fer.tracking.prepare_tracking).
+    The MLflow experiment must exist (see fer.tracking.prepare_tracking). When
+    `data_report` names the validation report, the run logs it with its
+    data-quality counts as `data_*` metrics.
     """
     runtime = configure_runtime(parallel_jobs)
     model_config = config.models[model_name]
@@ -74,6 +77,8 @@ def train(
     run_tags = {"candidate": model_name, "profile": config.profile, **(tags or {})}
     with mlflow.start_run(run_name=model_name, tags=run_tags) as run:
         mlflow.log_params(_run_params(model_config, config, face_set, runtime, batch_size, model))
+        if data_report is not None and Path(data_report).is_file():
+            _log_data_report(Path(data_report))
         started = time.perf_counter()
         history = model.fit(
             train_data,
@@ -176,6 +181,15 @@ def _log_model(model, model_name: str, history: Mapping[str, list[float]]) -> st
     )
     info = mlflow.keras.log_model(model, name=MODEL_ARTIFACT, signature=signature)
     return info.model_uri
+
+
+def _log_data_report(path: Path) -> None:
+    report = json.loads(path.read_text(encoding="utf-8"))
+    mlflow.log_artifact(str(path), "data")
+    counts = report.get("quality", {}).get("counts", {})
+    metrics = {f"data_{kind}": count for kind, count in counts.items()}
+    metrics["data_quarantined_rows"] = report.get("quarantined_rows", 0)
+    mlflow.log_metrics(metrics)
 
 
 def _write_history(history: Mapping[str, list[float]], path: Path) -> None:

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fer.config import DataConfig
+from fer.config import DataConfig, QualityConfig
 from fer.errors import DataValidationError
 from fer.faces import PIXELS_PER_FACE
 from fer.ingest import USAGE_TO_SPLIT
+from fer.quality import class_balance, find_quality_issues, rows_to_drop, summarise
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ SUITE_NAME = "fer2013"
 # (letters, signs, decimals, doubled spaces) is malformed.
 PIXELS_PATTERN = r"^\d{1,3}(?: \d{1,3})*$"
 ROWS_SHOWN = 10
+STATISTICS_COLUMNS = ["pixel_count", "pixel_min", "pixel_max"]
 
 
 def add_pixel_statistics(table: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +88,7 @@ def build_suite(data: DataConfig, has_usage: bool):
 
 
 def run_suite(table: pd.DataFrame, data: DataConfig) -> dict[str, Any]:
-    """Run the suite on `table` and return a JSON-ready report."""
+    """Run the suite on `table`, which add_pixel_statistics extended, and return a report."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -103,7 +105,7 @@ def run_suite(table: pd.DataFrame, data: DataConfig) -> dict[str, Any]:
         gx.ValidationDefinition(name="fer2013 table", data=batch_definition, suite=suite)
     )
     result = definition.run(
-        batch_parameters={"dataframe": add_pixel_statistics(table)},
+        batch_parameters={"dataframe": table},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row"]},
     )
     return {
@@ -120,6 +122,7 @@ def validate(
     clean_table_path: str | Path,
     quarantine_path: str | Path,
     data: DataConfig,
+    quality: QualityConfig,
 ) -> dict[str, Any]:
     """Validate the ingested table, quarantine bad rows and write the good ones on.
 
@@ -127,22 +130,26 @@ def validate(
     line number, the reasons and the original fields); the rest go to
     `clean_table_path`. Raises DataValidationError when a table-level expectation
     fails (a missing column) or when the share of bad rows exceeds
-    `data.max_bad_fraction`.
+    `data.max_bad_fraction`. Then applies the data-quality policies (blank faces,
+    duplicates across splits, label conflicts) to the good rows, and records what
+    it found and dropped in the report under `quality`.
     """
     table = pd.read_parquet(table_path)
     source = table.attrs.get("source", str(table_path))
+    table = add_pixel_statistics(table)
     report = run_suite(table, data)
     row_reasons = report.pop("row_reasons")
     bad_fraction = len(row_reasons) / len(table)
     report.update(
         {"source": source, "quarantined_rows": len(row_reasons), "quarantine": str(quarantine_path)}
     )
-    _write_json(report_path, report)
-    write_quarantine(table, row_reasons, quarantine_path)
+    write_quarantine(table.drop(columns=STATISTICS_COLUMNS), row_reasons, quarantine_path)
 
     failed = [item for item in report["expectations"] if not item["success"]]
     details = "; ".join(_describe_failure(item) for item in failed)
     table_level = [item for item in failed if not item["unexpected_rows"]]
+    if table_level or bad_fraction > data.max_bad_fraction:
+        _write_json(report_path, report)
     if table_level:
         raise DataValidationError(f"data validation failed for {source}: {details} (report: {report_path})")
     if bad_fraction > data.max_bad_fraction:
@@ -153,7 +160,19 @@ def validate(
             f"is in {quarantine_path}"
         )
 
-    clean = table[~table["row"].isin(list(row_reasons))].reset_index(drop=True)
+    clean = table[~table["row"].isin(list(row_reasons))]
+    issues = find_quality_issues(clean, quality)
+    dropped = rows_to_drop(clean, issues, quality)
+    clean = clean[~clean["row"].isin(list(dropped))].drop(columns=STATISTICS_COLUMNS).reset_index(drop=True)
+    report["quality"] = summarise(issues, dropped, class_balance(clean, data.class_names))
+    _write_json(report_path, report)
+    logger.info(
+        "Data quality of %s: %s; %d rows dropped by the quality policies",
+        source,
+        report["quality"]["counts"],
+        len(dropped),
+    )
+
     clean.attrs["source"] = source
     Path(clean_table_path).parent.mkdir(parents=True, exist_ok=True)
     clean.to_parquet(clean_table_path, index=False)

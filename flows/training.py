@@ -20,7 +20,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from fer import augment as augment_stage
 from fer import ingest as ingest_stage
 from fer import validate as validate_stage
-from fer.config import AugmentConfig, Config, DataConfig, load_config
+from fer.config import AugmentConfig, Config, DataConfig, QualityConfig, load_config
 from fer.paths import StagePaths
 from fer.report import summary_markdown
 from fer.tracking import prepare_tracking
@@ -37,9 +37,11 @@ def ingest(source: str, output: str, data: DataConfig) -> str:
 
 
 @task(cache_policy=NO_CACHE)
-def validate(table: str, paths: StagePaths, data: DataConfig) -> str:
-    """Run the Great Expectations suite and quarantine bad rows; return the clean table."""
-    validate_stage.validate(table, paths.validation_report, paths.validated_table, paths.quarantine, data)
+def validate(table: str, paths: StagePaths, data: DataConfig, quality: QualityConfig) -> str:
+    """Run the Great Expectations suite, quarantine bad rows, apply the quality policies."""
+    validate_stage.validate(
+        table, paths.validation_report, paths.validated_table, paths.quarantine, data, quality
+    )
     return str(paths.validated_table)
 
 
@@ -51,12 +53,20 @@ def augment(table: str, output: str, augment_config: AugmentConfig, data: DataCo
 
 @task(cache_policy=NO_CACHE, task_run_name="train-{candidate}")
 def train(
-    faces: str, candidate: str, config: Config, output_dir: str, parallel_jobs: int, tags: dict[str, str]
+    faces: str,
+    candidate: str,
+    config: Config,
+    output_dir: str,
+    parallel_jobs: int,
+    tags: dict[str, str],
+    data_report: str,
 ) -> str:
     """Train one candidate in this worker process and return its MLflow run id."""
     from fer.train import train as train_candidate
 
-    return train_candidate(faces, candidate, config, output_dir, parallel_jobs=parallel_jobs, tags=tags)
+    return train_candidate(
+        faces, candidate, config, output_dir, parallel_jobs=parallel_jobs, tags=tags, data_report=data_report
+    )
 
 
 @task(cache_policy=NO_CACHE, task_run_name="evaluate-{candidate}")
@@ -97,7 +107,7 @@ def training_flow(
     logger.info("Training on %s with profile %r", source, config.profile)
 
     table = ingest(str(source), str(paths.table), config.data)
-    clean_table = validate(table, paths, config.data)
+    clean_table = validate(table, paths, config.data, config.quality)
     faces = augment(clean_table, str(paths.faces), config.augment, config.data)
 
     # Created here, before the fan-out, so the parallel runs never race to create
@@ -121,6 +131,7 @@ def training_flow(
                     "output_dir": str(paths.train_dir(name)),
                     "parallel_jobs": len(candidates),
                     "tags": run_tags,
+                    "data_report": str(paths.validation_report),
                 },
             )
             for name in candidates
@@ -145,7 +156,7 @@ def training_flow(
     decision = register(
         list(run_ids.values()), config, data_version, str(flow_run.id), str(paths.registration)
     )
-    markdown = summary_markdown(decision, config.tracking.resolved_uri())
+    markdown = summary_markdown(decision, config.tracking.resolved_uri(), paths.validation_report)
     paths.summary.write_text(markdown, encoding="utf-8")
     create_markdown_artifact(
         markdown=markdown,

@@ -1,5 +1,7 @@
 """The Great Expectations suite: passes on real faces, names the rows it rejects."""
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -15,9 +17,17 @@ def data_config():
     return load_config(PROJECT_ROOT / "params.yaml").data
 
 
-def _validate(table, folder, data_config):
+QUALITY = load_config(PROJECT_ROOT / "params.yaml").quality
+
+
+def _validate(table, folder, data_config, quality=QUALITY):
     return validate(
-        table, folder / "report.json", folder / "clean.parquet", folder / "quarantine.csv", data_config
+        table,
+        folder / "report.json",
+        folder / "clean.parquet",
+        folder / "quarantine.csv",
+        data_config,
+        quality,
     )
 
 
@@ -99,3 +109,54 @@ def test_clean_data_writes_empty_quarantine(tmp_path, sample_csv, data_config):
     quarantine = pd.read_csv(tmp_path / "quarantine.csv")
     assert quarantine.empty
     assert list(quarantine.columns[:2]) == ["line", "reason"]
+
+
+def test_quality_checks_find_and_drop_by_policy(tmp_path, sample_table, data_config):
+    rows = sample_table.copy()
+    train = rows.index[rows["Usage"] == "Training"]
+    test = rows.index[rows["Usage"] == "PrivateTest"]
+    rows.loc[train[0], "pixels"] = " ".join(["7"] * 2304)  # Blank: one grey level.
+    rows.loc[train[1], "pixels"] = rows.loc[test[0], "pixels"]  # Leak: a test face in training.
+    rows.loc[train[1], "emotion"] = rows.loc[test[0], "emotion"]
+    rows.loc[train[2], "pixels"] = rows.loc[train[3], "pixels"]  # Conflict: same face, other label.
+    rows.loc[train[2], "emotion"] = (rows.loc[train[3], "emotion"] + 1) % 7
+    lines = {
+        name: int(index) + 2
+        for name, index in {
+            "blank": train[0],
+            "leak": train[1],
+            "leaked": test[0],
+            "a": train[2],
+            "b": train[3],
+        }.items()
+    }
+    table = _ingest_rows(tmp_path, rows, data_config)
+    report = _validate(table, tmp_path, data_config)
+
+    quality = report["quality"]
+    assert lines["blank"] in quality["rows"]["blank"]
+    assert {lines["leak"], lines["leaked"]} <= set(quality["rows"]["duplicate_across_splits"])
+    assert {lines["a"], lines["b"]} <= set(quality["rows"]["label_conflict"])
+    assert {lines["a"], lines["b"]} <= set(quality["rows"]["duplicate_within_split"])
+    assert quality["class_balance"]["largest_to_smallest_train_class"] > 1
+
+    clean_rows = set(pd.read_parquet(tmp_path / "clean.parquet")["row"])
+    # Defaults: drop blanks, drop the training copy of a leaked face, drop every conflicting copy.
+    assert lines["blank"] not in clean_rows
+    assert lines["leak"] not in clean_rows
+    assert lines["leaked"] in clean_rows
+    assert lines["a"] not in clean_rows
+    assert lines["b"] not in clean_rows
+
+
+def test_report_policy_keeps_every_row(tmp_path, sample_table, data_config):
+    rows = sample_table.copy()
+    rows.loc[0, "pixels"] = " ".join(["0"] * 2304)
+    table = _ingest_rows(tmp_path, rows, data_config)
+    keep_all = replace(
+        QUALITY, blank_policy="report", cross_split_policy="report", label_conflict_policy="report"
+    )
+    report = _validate(table, tmp_path, data_config, keep_all)
+    assert report["quality"]["counts"]["blank"] >= 1
+    assert report["quality"]["dropped_by_policy"] == 0
+    assert len(pd.read_parquet(tmp_path / "clean.parquet")) == len(rows)
