@@ -10,8 +10,12 @@ import pandas as pd
 
 from fer.config import AugmentConfig, DataConfig
 from fer.faces import FaceSet, decode_pixels, save_faces
+from fer.plots import augmentation_grid
 
 logger = logging.getLogger(__name__)
+
+# Written beside the face arrays; training runs log it.
+SAMPLE_GRID = "sample_grid.png"
 
 
 def add_flipped_training_faces(face_set: FaceSet) -> FaceSet:
@@ -27,6 +31,25 @@ def add_flipped_training_faces(face_set: FaceSet) -> FaceSet:
         class_names=face_set.class_names,
         has_usage=face_set.has_usage,
     )
+
+
+def save_sample_grid(face_set: FaceSet, path: Path, count: int = 8) -> Path | None:
+    """Save a PNG of the first `count` augmented faces below the faces they came from."""
+    copies = np.flatnonzero(face_set.flipped)[:count]
+    if len(copies) == 0:
+        return None
+    originals = ~face_set.flipped
+    source_index = {
+        int(row): index
+        for index, row in zip(np.flatnonzero(originals), face_set.rows[originals], strict=True)
+    }
+    sources = [source_index[int(face_set.rows[index])] for index in copies]
+    labels = [face_set.class_names[face_set.labels[index]] for index in sources]
+    figure = augmentation_grid(
+        face_set.faces[sources], face_set.faces[copies], labels, "Augmented training faces"
+    )
+    figure.savefig(path, dpi=80)
+    return path
 
 
 def augment(
@@ -46,6 +69,7 @@ def augment(
     if augment_config.horizontal_flip:
         face_set = add_flipped_training_faces(face_set)
     save_faces(output, face_set)
+    save_sample_grid(face_set, Path(output).with_name(SAMPLE_GRID))
     counts = {name: int((face_set.splits == name).sum()) for name in ("train", "validation", "test")}
     logger.info("Wrote %d faces to %s (splits: %s)", len(face_set.labels), output, counts)
     return Path(output)

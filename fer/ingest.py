@@ -53,6 +53,12 @@ def read_fer_csv(path: str | Path) -> pd.DataFrame:
 
     table.insert(0, "row", pd.RangeIndex(2, len(table) + 2))
     table["emotion"] = pd.to_numeric(table["emotion"].str.strip(), errors="coerce").astype("Int64")
+    labels = table["emotion"].dropna().unique()
+    if len(labels) < 2:
+        raise DataError(
+            f"{path}: the faces have {len(labels)} distinct emotion label(s); a classifier needs "
+            f"at least two classes"
+        )
     if "Usage" in table.columns:
         table = table.rename(columns={"Usage": "usage"})
         table["usage"] = table["usage"].str.strip()

@@ -24,6 +24,26 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str) -> Figur
     return figure
 
 
+def augmentation_grid(
+    originals: np.ndarray, augmented: np.ndarray, labels: Sequence[str], title: str
+) -> Figure:
+    """Show training faces (top row) above their augmented copies (bottom row)."""
+    columns = len(originals)
+    figure = Figure(figsize=(1.4 * columns, 3.4), layout="constrained")
+    axes = figure.subplots(2, columns, squeeze=False)
+    for column in range(columns):
+        for row, faces in enumerate((originals, augmented)):
+            axis = axes[row][column]
+            axis.imshow(faces[column], cmap="gray", vmin=0, vmax=255)
+            axis.set_xticks([])
+            axis.set_yticks([])
+        axes[0][column].set_title(labels[column], fontsize=8)
+    axes[0][0].set_ylabel("original")
+    axes[1][0].set_ylabel("augmented")
+    figure.suptitle(title)
+    return figure
+
+
 def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str], title: str) -> Figure:
     """Plot a confusion matrix normalised by true class, with the raw counts in each cell."""
     totals = matrix.sum(axis=1, keepdims=True)

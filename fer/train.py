@@ -17,6 +17,7 @@ import tensorflow as tf
 from mlflow.models import ModelSignature
 from mlflow.types import Schema, TensorSpec
 
+from fer.augment import SAMPLE_GRID
 from fer.config import Config, ModelConfig
 from fer.faces import FaceSet, load_faces
 from fer.hardware import Runtime, configure_runtime
@@ -79,6 +80,9 @@ def train(
         mlflow.log_params(_run_params(model_config, config, face_set, runtime, batch_size, model))
         if data_report is not None and Path(data_report).is_file():
             _log_data_report(Path(data_report))
+        sample_grid = Path(faces_path).with_name(SAMPLE_GRID)
+        if sample_grid.is_file():
+            mlflow.log_artifact(str(sample_grid), "plots")
         started = time.perf_counter()
         history = model.fit(
             train_data,

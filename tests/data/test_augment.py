@@ -47,3 +47,8 @@ def test_every_flipped_face_mirrors_its_training_face(stored):
         assert plain.splits[source] == "train"
         assert flipped.labels[index] == plain.labels[source]
         assert np.array_equal(flipped.faces[index], plain.faces[source][:, ::-1])
+
+
+def test_sample_grid_is_written(stored, tmp_path_factory):
+    folder = next(tmp_path_factory.getbasetemp().glob("augment*"))
+    assert (folder / "sample_grid.png").stat().st_size > 1000

@@ -85,3 +85,10 @@ def test_empty_split_is_rejected(tmp_path, sample_table, data_config):
     sample_table[sample_table["Usage"] == "Training"].head(30).to_csv(source, index=False)
     with pytest.raises(DataError, match=r"training_only.csv: no faces for the validation and test split"):
         ingest(source, tmp_path / "faces.parquet", data_config)
+
+
+def test_single_class_is_rejected(tmp_path, sample_table):
+    source = tmp_path / "happy_only.csv"
+    sample_table[sample_table["emotion"] == 3].to_csv(source, index=False)
+    with pytest.raises(DataError, match=r"happy_only.csv: the faces have 1 distinct emotion label"):
+        read_fer_csv(source)
