@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from fer.config import AugmentConfig, DataConfig
 from fer.faces import FaceSet, decode_pixels, save_faces
@@ -18,16 +19,53 @@ logger = logging.getLogger(__name__)
 SAMPLE_GRID = "sample_grid.png"
 
 
-def add_flipped_training_faces(face_set: FaceSet) -> FaceSet:
-    """Append a mirrored copy of every training face; other splits are untouched."""
+def augmented_copies(faces: np.ndarray, augment_config: AugmentConfig) -> list[tuple[str, np.ndarray]]:
+    """Return (transform name, copies of `faces`) for every augmentation the config enables."""
+    copies = []
+    if augment_config.horizontal_flip:
+        copies.append(("horizontal_flip", faces[:, :, ::-1]))
+    if augment_config.vertical_flip:
+        copies.append(("vertical_flip", faces[:, ::-1, :]))
+    rng = np.random.default_rng(augment_config.seed)
+    for _ in range(augment_config.random_copies):
+        copies.append(("random", np.stack([random_transform(face, rng, augment_config) for face in faces])))
+    return copies
+
+
+def random_transform(face: np.ndarray, rng: np.random.Generator, augment_config: AugmentConfig) -> np.ndarray:
+    """Shift, rotate, zoom and brighten one uint8 face by amounts drawn up to the configured limits."""
+    size = face.shape[0]
+    angle = np.deg2rad(rng.uniform(-augment_config.max_rotation, augment_config.max_rotation))
+    zoom = 1.0 + rng.uniform(-augment_config.max_zoom, augment_config.max_zoom)
+    shift = rng.uniform(-augment_config.max_shift, augment_config.max_shift, size=2) * size
+    brightness = 1.0 + rng.uniform(-augment_config.max_brightness, augment_config.max_brightness)
+
+    # affine_transform maps output coordinates to input ones, so it takes the
+    # inverse of "zoom and rotate about the centre, then shift".
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    inverse = rotation.T / zoom
+    center = np.full(2, (size - 1) / 2)
+    offset = center - inverse @ (center + shift)
+    moved = ndimage.affine_transform(face.astype(np.float32), inverse, offset=offset, order=1, mode="nearest")
+    return np.clip(np.rint(moved * brightness), 0, 255).astype(np.uint8)
+
+
+def add_training_copies(face_set: FaceSet, augment_config: AugmentConfig) -> FaceSet:
+    """Append the configured augmented copies of the training faces; other splits are untouched."""
     train = face_set.splits == "train"
-    mirrored = face_set.faces[train][:, :, ::-1]
+    parts = [(face_set.faces, face_set.labels, face_set.splits, face_set.rows, face_set.transform)]
+    for name, copies in augmented_copies(face_set.faces[train], augment_config):
+        transform = np.full(len(copies), name)
+        parts.append(
+            (copies, face_set.labels[train], face_set.splits[train], face_set.rows[train], transform)
+        )
+    faces, labels, splits, rows, transform = (np.concatenate(column) for column in zip(*parts, strict=True))
     return FaceSet(
-        faces=np.concatenate([face_set.faces, mirrored]),
-        labels=np.concatenate([face_set.labels, face_set.labels[train]]),
-        splits=np.concatenate([face_set.splits, face_set.splits[train]]),
-        rows=np.concatenate([face_set.rows, face_set.rows[train]]),
-        flipped=np.concatenate([face_set.flipped, np.ones(int(train.sum()), dtype=bool)]),
+        faces=faces,
+        labels=labels,
+        splits=splits,
+        rows=rows,
+        transform=transform,
         class_names=face_set.class_names,
         has_usage=face_set.has_usage,
     )
@@ -35,10 +73,10 @@ def add_flipped_training_faces(face_set: FaceSet) -> FaceSet:
 
 def save_sample_grid(face_set: FaceSet, path: Path, count: int = 8) -> Path | None:
     """Save a PNG of the first `count` augmented faces below the faces they came from."""
-    copies = np.flatnonzero(face_set.flipped)[:count]
+    copies = np.flatnonzero(face_set.transform != "")[:count]
     if len(copies) == 0:
         return None
-    originals = ~face_set.flipped
+    originals = face_set.transform == ""
     source_index = {
         int(row): index
         for index, row in zip(np.flatnonzero(originals), face_set.rows[originals], strict=True)
@@ -62,12 +100,11 @@ def augment(
         labels=table["emotion"].to_numpy(dtype=np.uint8),
         splits=table["split"].to_numpy(dtype=str),
         rows=table["row"].to_numpy(dtype=np.int64),
-        flipped=np.zeros(len(table), dtype=bool),
+        transform=np.full(len(table), ""),
         class_names=data.class_names,
         has_usage="usage" in table.columns,
     )
-    if augment_config.horizontal_flip:
-        face_set = add_flipped_training_faces(face_set)
+    face_set = add_training_copies(face_set, augment_config)
     save_faces(output, face_set)
     save_sample_grid(face_set, Path(output).with_name(SAMPLE_GRID))
     counts = {name: int((face_set.splits == name).sum()) for name in ("train", "validation", "test")}

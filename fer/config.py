@@ -62,6 +62,13 @@ class QualityConfig:
 @dataclass(frozen=True)
 class AugmentConfig:
     horizontal_flip: bool
+    vertical_flip: bool
+    random_copies: int
+    max_shift: float
+    max_rotation: float
+    max_zoom: float
+    max_brightness: float
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,7 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
         profile=profile,
         data=data_config,
         quality=quality_config,
-        augment=AugmentConfig(horizontal_flip=bool(_section(raw, "augment")["horizontal_flip"])),
+        augment=_augment_config(_section(raw, "augment")),
         train=train_config,
         models=models,
         evaluate=EvaluateConfig(batch_size=int(_section(raw, "evaluate")["batch_size"])),
@@ -240,6 +247,27 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
             artifact_root=str(tracking["artifact_root"]),
         ),
     )
+
+
+def _augment_config(augment: Mapping[str, Any]) -> AugmentConfig:
+    config = AugmentConfig(
+        horizontal_flip=bool(augment["horizontal_flip"]),
+        vertical_flip=bool(augment["vertical_flip"]),
+        random_copies=int(augment["random_copies"]),
+        max_shift=float(augment["max_shift"]),
+        max_rotation=float(augment["max_rotation"]),
+        max_zoom=float(augment["max_zoom"]),
+        max_brightness=float(augment["max_brightness"]),
+        seed=int(augment["seed"]),
+    )
+    if config.random_copies < 0:
+        raise ValueError(f"augment.random_copies is {config.random_copies}; expected 0 or more")
+    for key in ("max_shift", "max_zoom", "max_brightness"):
+        if not 0 <= getattr(config, key) < 1:
+            raise ValueError(
+                f"augment.{key} is {getattr(config, key)}; expected a fraction from 0 to below 1"
+            )
+    return config
 
 
 def _optional_int(value: Any) -> int | None:

@@ -32,13 +32,18 @@ def decode_pixels(pixels: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FaceSet:
-    """Faces with their labels, split names and source line numbers."""
+    """Faces with their labels, split names, source line numbers and augmentation.
+
+    `transform` is empty for a face as read and names the augmentation
+    (horizontal_flip, vertical_flip, random) for a copy; a copy's `rows` entry is
+    the line of the training face it came from.
+    """
 
     faces: np.ndarray
     labels: np.ndarray
     splits: np.ndarray
     rows: np.ndarray
-    flipped: np.ndarray
+    transform: np.ndarray
     class_names: tuple[str, ...]
     has_usage: bool
 
@@ -64,7 +69,7 @@ def save_faces(path: str | Path, face_set: FaceSet) -> Path:
         labels=face_set.labels,
         splits=face_set.splits,
         rows=face_set.rows,
-        flipped=face_set.flipped,
+        transform=face_set.transform,
         class_names=np.array(face_set.class_names),
         has_usage=np.array(face_set.has_usage),
     )
@@ -81,7 +86,7 @@ def load_faces(path: str | Path) -> FaceSet:
             labels=stored["labels"],
             splits=stored["splits"],
             rows=stored["rows"],
-            flipped=stored["flipped"],
+            transform=stored["transform"],
             class_names=tuple(str(name) for name in stored["class_names"]),
             has_usage=bool(stored["has_usage"]),
         )
