@@ -35,7 +35,7 @@ class FaceSet:
     """Faces with their labels, split names, source line numbers and augmentation.
 
     `transform` is empty for a face as read and names the augmentation
-    (horizontal_flip, vertical_flip, random) for a copy; a copy's `rows` entry is
+    (horizontal_flip, vertical_flip, random) for a copy. A copy's `rows` entry is
     the line of the training face it came from.
     """
 
