@@ -32,6 +32,8 @@ def configure_runtime(parallel_jobs: int = 1) -> Runtime:
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
+    # NOTE: this branch is untested on real hardware because the tests and the
+    # measured runs so far had CPUs only.
     if gpus:
         for gpu in gpus:
             _try(tf.config.experimental.set_memory_growth, gpu, True)

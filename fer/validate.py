@@ -210,8 +210,8 @@ def _row_reasons(results) -> dict[int, list[str]]:
         column = config.kwargs.get("column")
         for entry in (item.result or {}).get("unexpected_index_list") or []:
             value = entry.get(column)
-            shown = "null" if value is None or pd.isna(value) else _plain(value)
-            reason = f"{column} {shown}: expected {_expected(config.kwargs)}"
+            value_text = "null" if value is None or pd.isna(value) else _plain(value)
+            reason = f"{column} {value_text}: expected {_expected(config.kwargs)}"
             reasons.setdefault(int(entry["row"]), []).append(reason)
     return dict(sorted(reasons.items()))
 
@@ -244,10 +244,10 @@ def _describe_failure(item: dict[str, Any]) -> str:
     rows = item["unexpected_rows"]
     if not rows:
         return f"{name} failed"
-    shown = ", ".join(str(row) for row in rows[:ROWS_SHOWN])
+    listed_rows = ", ".join(str(row) for row in rows[:ROWS_SHOWN])
     more = f" and {len(rows) - ROWS_SHOWN} more" if len(rows) > ROWS_SHOWN else ""
     values = ", ".join(item["unexpected_values"][:3])
-    return f"{name} failed on line(s) {shown}{more} (values: {values}; expected {item['expected']})"
+    return f"{name} failed on line(s) {listed_rows}{more} (values: {values}; expected {item['expected']})"
 
 
 def _expected(kwargs: dict[str, Any]) -> str:
