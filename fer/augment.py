@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import ndimage
 
 from fer.config import AugmentConfig, DataConfig
-from fer.faces import FaceSet, decode_pixels, save_faces
+from fer.faces import FaceSet, faces_from_bytes, save_faces
 from fer.plots import augmentation_grid
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def augment(
     """Decode the validated table and write the (augmented) faces as uint8 arrays."""
     table = pd.read_parquet(table_path)
     face_set = FaceSet(
-        faces=decode_pixels(table["pixels"]),
+        faces=faces_from_bytes(table["face"]),
         labels=table["emotion"].to_numpy(dtype=np.uint8),
         splits=table["split"].to_numpy(dtype=str),
         rows=table["row"].to_numpy(dtype=np.int64),

@@ -62,7 +62,7 @@ def ingest(
     profile: ProfileOption = None,
     out: OutputOption = Path("outputs"),
 ) -> None:
-    """Read a FER2013 CSV, assign train/validation/test splits and store the table."""
+    """Read a FER2013 CSV or image folder, assign train/validation/test splits and store the table."""
     from fer.ingest import ingest as ingest_stage
 
     config = load_config(params, profile)
@@ -87,6 +87,7 @@ def validate(
         paths.quarantine,
         config.data,
         config.quality,
+        paths.data_docs,
     )
 
 
@@ -115,13 +116,13 @@ def train(
     """Train one candidate on the augmented faces as one MLflow run."""
     from fer.tracking import prepare_tracking
     from fer.train import train as train_stage
-    from fer.versioning import file_md5
+    from fer.versioning import data_version as file_version
 
     config = load_config(params, profile)
     _check_candidate(config, model)
     prepare_tracking(config.tracking)
     source = _source(config, data)
-    tags = {"data_version": file_md5(source), "data_source": str(source)}
+    tags = {"data_version": file_version(source), "data_source": str(source)}
     paths = StagePaths(out)
     train_stage(
         paths.faces, model, config, paths.train_dir(model), tags=tags, data_report=paths.validation_report
@@ -154,13 +155,13 @@ def register(
     """Register the best evaluated candidate and point the alias at it."""
     from fer.register import register as register_stage
     from fer.report import summary_markdown
-    from fer.versioning import file_md5
+    from fer.versioning import data_version as file_version
 
     config = load_config(params, profile)
     paths = StagePaths(out)
     run_ids = [_run_id(paths, name) for name in config.train.candidates]
     decision = register_stage(
-        run_ids, config, data_version=file_md5(_source(config, data)), output=paths.registration
+        run_ids, config, data_version=file_version(_source(config, data)), output=paths.registration
     )
     markdown = summary_markdown(decision, config.tracking.resolved_uri(), paths.validation_report)
     paths.summary.write_text(markdown, encoding="utf-8")

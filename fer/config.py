@@ -32,13 +32,16 @@ class DataConfig:
     validation_fraction: float
     test_fraction: float
     max_bad_fraction: float
+    format: str = "auto"
+    cache: bool = True
+    cache_dir: str | None = None
 
     @property
     def labels(self) -> tuple[int, ...]:
         return tuple(range(len(self.class_names)))
 
     def source_path(self) -> Path:
-        """Return the CSV to read: the configured source or the bundled sample."""
+        """Return the CSV or image folder to read: the configured source or the bundled sample."""
         if self.source is None:
             return bundled_sample_path()
         return Path(self.source)
@@ -184,7 +187,12 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
         validation_fraction=float(data["validation_fraction"]),
         test_fraction=float(data["test_fraction"]),
         max_bad_fraction=float(data["max_bad_fraction"]),
+        format=str(data.get("format", "auto")),
+        cache=bool(data.get("cache", True)),
+        cache_dir=data.get("cache_dir"),
     )
+    if data_config.format not in ("auto", "csv", "folder"):
+        raise ValueError(f"data.format is {data_config.format!r}; expected auto, csv or folder")
     if len(data_config.class_names) < 2:
         raise ValueError("data.class_names needs at least two classes")
     if not 0 < data_config.validation_fraction + data_config.test_fraction < 1:

@@ -23,6 +23,10 @@ class StagePaths:
         return self.root / "validate" / "faces.parquet"
 
     @property
+    def data_docs(self) -> Path:
+        return self.root / "validate" / "data_docs"
+
+    @property
     def quarantine(self) -> Path:
         return self.root / "validate" / "quarantine.csv"
 

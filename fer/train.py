@@ -190,6 +190,9 @@ def _log_model(model, model_name: str, history: Mapping[str, list[float]]) -> st
 def _log_data_report(path: Path) -> None:
     report = json.loads(path.read_text(encoding="utf-8"))
     mlflow.log_artifact(str(path), "data")
+    docs = report.get("data_docs")
+    if docs and Path(docs).is_file():
+        mlflow.log_artifacts(str(Path(docs).parent), "data/data_docs")
     counts = report.get("quality", {}).get("counts", {})
     metrics = {f"data_{kind}": count for kind, count in counts.items()}
     metrics["data_quarantined_rows"] = report.get("quarantined_rows", 0)

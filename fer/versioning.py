@@ -15,3 +15,14 @@ def file_md5(path: str | Path) -> str:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def data_version(path: str | Path) -> str:
+    """Return the md5 of a file, or for a folder the md5 of its sorted file list and file md5s."""
+    path = Path(path)
+    if path.is_file():
+        return file_md5(path)
+    digest = hashlib.md5(usedforsecurity=False)
+    for item in sorted(child for child in path.rglob("*") if child.is_file()):
+        digest.update(f"{item.relative_to(path).as_posix()} {file_md5(item)}\n".encode())
+    return digest.hexdigest() + ".dir"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -24,7 +24,7 @@ from fer.config import AugmentConfig, Config, DataConfig, QualityConfig, load_co
 from fer.paths import StagePaths
 from fer.report import summary_markdown
 from fer.tracking import prepare_tracking
-from fer.versioning import file_md5
+from fer.versioning import data_version as file_version
 
 # NOTE: the stages write files under the output folder and MLflow runs, so Prefect's
 # result cache would skip work whose files may have changed; DVC is the cache here.
@@ -39,8 +39,15 @@ def ingest(source: str, output: str, data: DataConfig) -> str:
 @task(cache_policy=NO_CACHE)
 def validate(table: str, paths: StagePaths, data: DataConfig, quality: QualityConfig) -> str:
     """Run the Great Expectations suite, quarantine bad rows, apply the quality policies."""
-    validate_stage.validate(
-        table, paths.validation_report, paths.validated_table, paths.quarantine, data, quality
+    report = validate_stage.validate(
+        table, paths.validation_report, paths.validated_table, paths.quarantine, data, quality, paths.data_docs
+    )
+    create_link_artifact(
+        link=Path(report["data_docs"]).resolve().as_uri(),
+        link_text="Great Expectations Data Docs",
+        key="fer-data-docs",
+        description=f"Validation of {report['source']}: {report['rows']} rows, "
+        f"{report['quarantined_rows']} quarantined",
     )
     return str(paths.validated_table)
 
@@ -113,7 +120,7 @@ def training_flow(
     # Created here, before the fan-out, so the parallel runs never race to create
     # the SQLite database or the experiment.
     prepare_tracking(config.tracking)
-    data_version = file_md5(source)
+    data_version = file_version(source)
     run_tags = {
         "data_version": data_version,
         "data_source": str(source),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ROWS = {"Training": 240, "PublicTest": 60, "PrivateTest": 60}
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The parsed-CSV cache of every test run (and its subprocesses) stays out of the home folder.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="fer-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -79,8 +79,10 @@ def test_non_numeric_pixel_fails_the_pattern(tmp_path, sample_table, data_config
     rows = rows_of_every_split(sample_table, 2)
     rows.loc[0, "pixels"] = rows.loc[0, "pixels"].replace(" ", " x", 1)
     table = _ingest_rows(tmp_path, rows, data_config)
-    with pytest.raises(DataValidationError, match=r"match_regex\(pixels\) failed on line\(s\) 2"):
+    with pytest.raises(DataValidationError, match=r"between\(pixel_count\) failed on line\(s\) 2"):
         _validate(table, tmp_path, data_config)
+    quarantine = pd.read_csv(tmp_path / "quarantine.csv", dtype=str)
+    assert quarantine.loc[0, "reason"] == "pixels: expected integers separated by single spaces"
 
 
 def test_few_bad_rows_are_quarantined(tmp_path, sample_table, data_config):
@@ -98,7 +100,7 @@ def test_few_bad_rows_are_quarantined(tmp_path, sample_table, data_config):
     quarantine = pd.read_csv(tmp_path / "quarantine.csv", dtype={"pixels": str})
     assert quarantine["line"].tolist() == [12, 22]
     assert quarantine.loc[0, "reason"] == "emotion 7: expected one of 0, 1, 2, 3, 4, 5, 6"
-    assert quarantine.loc[1, "reason"] == "pixel_count 2305: expected 2304"
+    assert quarantine.loc[1, "reason"] == "pixels: 2305 grey levels, expected 2304"
     # The original fields are kept, so nothing of a bad row is lost.
     assert quarantine.loc[1, "pixels"] == rows.loc[20, "pixels"]
 
