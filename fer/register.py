@@ -1,4 +1,9 @@
-"""Register the best candidate in the MLflow Model Registry and point the alias at it."""
+"""Register the best candidate in the MLflow Model Registry and gate the champion alias.
+
+The flow's best candidate (by the selection metric) becomes a new model version.
+It takes the champion alias only when it beats the current champion on the same
+test split of the same data version; otherwise it gets the alias `challenger`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from mlflow import MlflowClient
 from fer.config import Config
 from fer.errors import FerError
 from fer.evaluate import EVALUATED_SPLITS
+from fer.registry import CHALLENGER_ALIAS, alias_version, decide, version_of_run
 from fer.tracking import git_commit, use_experiment
 
 logger = logging.getLogger(__name__)
@@ -53,11 +59,13 @@ def register(
     flow_run_id: str | None = None,
     output: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Register the candidate with the best selection metric and point the alias at it.
+    """Register the candidate with the best selection metric and gate the champion alias.
 
     The new model version carries the data version (DVC md5 of the source file),
-    the git commit, the Prefect flow run id and the metrics as tags. Returns a
-    summary of the decision, also written as JSON to `output` when given.
+    the git commit, the Prefect flow run id, the profile, the label map and the
+    metrics as tags, and the reason for the alias decision as `promotion`. A run
+    registered before keeps its version. Returns a summary of the decision, also
+    written as JSON to `output` when given.
     """
     use_experiment(config.tracking)
     settings = config.register
@@ -75,21 +83,40 @@ def register(
     for metric in (settings.selection_metric, *EVALUATION_METRICS):
         if metric in best["metrics"]:
             tags[metric] = f"{best['metrics'][metric]:.4f}"
-    version = mlflow.register_model(best["model_uri"], settings.model_name, tags=tags)
-    MlflowClient().set_registered_model_alias(settings.model_name, settings.alias, version.version)
+
+    client = MlflowClient()
+    champion = alias_version(client, settings.model_name, settings.alias)
+    version = version_of_run(client, settings.model_name, best["run_id"])
+    if version is not None:
+        # Registering the same run again adds no version; the alias stays as it is.
+        promote, reason = False, f"run {best['run_id']} is already version {version.version}"
+        if champion is None:
+            promote, reason = True, "first registered model"
+    else:
+        outcome = decide(tags, champion, settings.compare_metric, settings.data_change_policy)
+        promote, reason = outcome.promote, outcome.reason
+        version = mlflow.register_model(best["model_uri"], settings.model_name, tags=tags)
+    alias = settings.alias if promote else CHALLENGER_ALIAS
+    if promote or champion is None or str(champion.version) != str(version.version):
+        client.set_registered_model_alias(settings.model_name, alias, version.version)
+    client.set_model_version_tag(settings.model_name, version.version, "promotion", reason)
     logger.info(
-        "Registered %s (run %s) as %s version %s with alias %r",
+        "Registered %s (run %s) as %s version %s with alias %r: %s",
         best["candidate"],
         best["run_id"],
         settings.model_name,
         version.version,
-        settings.alias,
+        alias,
+        reason,
     )
 
     decision = {
         "model_name": settings.model_name,
         "version": str(version.version),
-        "alias": settings.alias,
+        "alias": alias,
+        "promoted": promote,
+        "reason": reason,
+        "previous_champion": str(champion.version) if champion is not None else None,
         "champion_run_id": best["run_id"],
         "champion": best["candidate"],
         "selection_metric": settings.selection_metric,

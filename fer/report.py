@@ -31,11 +31,14 @@ def summary_markdown(
         cells.append(f"{metrics.get('train_seconds', float('nan')):.0f}")
         cells.append(f"`{candidate['run_id']}`")
         lines.append("| " + " | ".join(cells) + " |")
+    promoted = decision.get("promoted", True)
+    outcome = "promoted to" if promoted else "not promoted; it has the alias"
     lines += [
         "",
-        f"**Champion:** {decision['champion']} registered as `{decision['model_name']}` "
-        f"version {decision['version']} with alias `{decision['alias']}` "
-        f"(load it with `models:/{decision['model_name']}@{decision['alias']}`).",
+        f"**Best candidate:** {decision['champion']}, registered as `{decision['model_name']}` "
+        f"version {decision['version']}, {outcome} `{decision['alias']}` "
+        f"({decision.get('reason', 'first registered model')}). "
+        f"Load it with `models:/{decision['model_name']}@{decision['alias']}`.",
         "",
         f"Tracking store: `{tracking_uri}`.",
     ]

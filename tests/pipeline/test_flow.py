@@ -33,19 +33,21 @@ def flow_result(tmp_path_factory, sample_csv):
 
     with prefect_test_harness(server_startup_timeout=120):
         state = training_flow(params=str(params_path), output_dir=str(folder / "outputs"), return_state=True)
-        artifacts = _markdown_artifacts()
+        artifacts = _artifacts()
     config = load_config(params_path)
     mlflow.set_tracking_uri(config.tracking.uri)
     return {"state": state, "config": config, "folder": folder, "artifacts": artifacts}
 
 
-def _markdown_artifacts():
+def _artifacts():
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with get_client(sync_client=True) as client:
         return client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["fer-training-summary"]))
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["fer-training-summary", "fer-data-docs"])
+            )
         )
 
 
@@ -92,14 +94,26 @@ def test_champion_loads_and_predicts_class_probabilities(flow_result):
 
 
 def test_summary_artifact_names_both_candidates(flow_result):
-    artifacts = flow_result["artifacts"]
-    assert len(artifacts) == 1
-    markdown = artifacts[0].data
+    artifacts = {artifact.key: artifact for artifact in flow_result["artifacts"]}
+    assert set(artifacts) == {"fer-training-summary", "fer-data-docs"}
+    markdown = artifacts["fer-training-summary"].data
     assert "| cnn |" in markdown
     assert "| resnet50 |" in markdown
-    assert "**Champion:**" in markdown
+    assert "**Best candidate:**" in markdown
+    assert "promoted to `champion` (first registered model)" in markdown
 
 
 def _run_ids(client, config):
     experiment = client.get_experiment_by_name(config.tracking.experiment)
     return [run.info.run_id for run in client.search_runs([experiment.experiment_id])]
+
+
+def test_data_docs_are_linked_and_logged(flow_result):
+    link = next(artifact for artifact in flow_result["artifacts"] if artifact.key == "fer-data-docs")
+    assert "index.html" in link.data
+    assert (flow_result["folder"] / "outputs" / "validate" / "data_docs" / "index.html").is_file()
+    config = flow_result["config"]
+    client = MlflowClient(config.tracking.uri)
+    run_id = _run_ids(client, config)[0]
+    logged = [item.path for item in client.list_artifacts(run_id, "data/data_docs")]
+    assert "data/data_docs/index.html" in logged
