@@ -196,6 +196,59 @@ def run(
     typer.echo(StagePaths(out).summary.read_text(encoding="utf-8"))
 
 
+models_app = typer.Typer(help="List model versions and move their aliases by hand.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(params: ParamsOption = Path("params.yaml"), profile: ProfileOption = None) -> None:
+    """List the registered versions, newest first, with aliases and test metrics."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fer.registry import list_versions
+    from fer.tracking import use_tracking_store
+
+    config = load_config(params, profile)
+    use_tracking_store(config.tracking)
+    rows = list_versions(config.register.model_name)
+    table = Table(title=f"{config.register.model_name} in {config.tracking.resolved_uri()}")
+    for column in (
+        "version",
+        "aliases",
+        "candidate",
+        "test_accuracy",
+        "test_macro_f1",
+        "data_version",
+        "run_id",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(", ".join(value) if isinstance(value, list) else str(value) for value in row.values())
+        )
+    Console().print(table)
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[int, typer.Argument(help="Model version the alias should point at.")],
+    alias: Annotated[
+        str | None, typer.Option("--alias", help="Alias to move; default: register.alias.")
+    ] = None,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+) -> None:
+    """Point an alias (default: the champion alias) at a version: a promotion or a rollback."""
+    from fer.registry import point_alias
+    from fer.tracking import use_tracking_store
+
+    config = load_config(params, profile)
+    use_tracking_store(config.tracking)
+    point_alias(config.register.model_name, alias or config.register.alias, version)
+    typer.echo(f"{config.register.model_name}@{alias or config.register.alias} -> version {version}")
+
+
 def main() -> None:
     """Console entry point: turn expected errors into one line on stderr and exit 1."""
     # Keep TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) off the console.

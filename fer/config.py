@@ -83,6 +83,14 @@ class ModelConfig:
     learning_rate: float
     steps_per_epoch: int | None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Wall-clock budget: training stops after the first epoch that ends past it.
+    max_minutes: float | None = None
+    # CPU threads for this model's process; None shares the cores among the candidates.
+    threads: int | None = None
+
+
+LR_SCHEDULES = ("constant", "cosine", "plateau")
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 @dataclass(frozen=True)
@@ -90,11 +98,19 @@ class TrainConfig:
     candidates: tuple[str, ...]
     seed: int
     early_stopping_patience: int
+    lr_schedule: str = "constant"
+    class_weight: str = "none"
+    deterministic: bool = False
+    # Random mirror and shift of each training batch, on top of the stored copies.
+    online_flip: bool = False
+    online_max_shift: float = 0.0
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
     batch_size: int
+    # Average the probabilities of each face and its mirror image.
+    flip_tta: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,10 @@ class RegisterConfig:
     model_name: str
     alias: str
     selection_metric: str
+    # Metric on the test split that a new version must beat to take the alias.
+    compare_metric: str = "test_accuracy"
+    # When the champion was trained on other data: challenger, promote or compare.
+    data_change_policy: str = "challenger"
 
 
 @dataclass(frozen=True)
@@ -209,16 +229,33 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
             learning_rate=float(section["learning_rate"]),
             steps_per_epoch=_optional_int(section.get("steps_per_epoch")),
             options=dict(section.get("options") or {}),
+            max_minutes=None if section.get("max_minutes") is None else float(section["max_minutes"]),
+            threads=_optional_int(section.get("threads")),
         )
         for name, section in _section(raw, "models").items()
     }
+    for model in models.values():
+        _check_model(model)
 
     train = _section(raw, "train")
     train_config = TrainConfig(
         candidates=tuple(train["candidates"]),
         seed=int(train["seed"]),
         early_stopping_patience=int(train["early_stopping_patience"]),
+        lr_schedule=str(train.get("lr_schedule", "constant")),
+        class_weight=str(train.get("class_weight", "none")),
+        deterministic=bool(train.get("deterministic", False)),
+        online_flip=bool(train.get("online_flip", False)),
+        online_max_shift=float(train.get("online_max_shift", 0.0)),
     )
+    if train_config.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(
+            f"train.lr_schedule is {train_config.lr_schedule!r}; expected one of {', '.join(LR_SCHEDULES)}"
+        )
+    if train_config.class_weight not in CLASS_WEIGHTS:
+        raise ValueError(
+            f"train.class_weight is {train_config.class_weight!r}; expected one of {', '.join(CLASS_WEIGHTS)}"
+        )
     unknown = [name for name in train_config.candidates if name not in models]
     if unknown:
         raise ValueError(f"train.candidates names {unknown}, which are not defined under 'models'")
@@ -243,11 +280,20 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
         augment=_augment_config(_section(raw, "augment")),
         train=train_config,
         models=models,
-        evaluate=EvaluateConfig(batch_size=int(_section(raw, "evaluate")["batch_size"])),
+        evaluate=EvaluateConfig(
+            batch_size=int(_section(raw, "evaluate")["batch_size"]),
+            flip_tta=bool(_section(raw, "evaluate").get("flip_tta", False)),
+        ),
         register=RegisterConfig(
             model_name=str(register["model_name"]),
             alias=str(register["alias"]),
             selection_metric=str(register["selection_metric"]),
+            compare_metric=str(register.get("compare_metric", "test_accuracy")),
+            data_change_policy=_choice(
+                register.get("data_change_policy", "challenger"),
+                "register.data_change_policy",
+                ("challenger", "promote", "compare"),
+            ),
         ),
         tracking=TrackingConfig(
             uri=str(tracking["uri"]),
@@ -276,6 +322,37 @@ def _augment_config(augment: Mapping[str, Any]) -> AugmentConfig:
                 f"augment.{key} is {getattr(config, key)}; expected a fraction from 0 to below 1"
             )
     return config
+
+
+# Smallest side ResNet50 accepts in keras.applications; checked here, before any training.
+RESNET_MIN_INPUT_SIZE = 32
+
+
+def _check_model(model: ModelConfig) -> None:
+    # Options that would fail only once training starts are rejected at load time.
+    if model.epochs < 1 or model.batch_size < 1:
+        raise ValueError(f"models.{model.name}: epochs and batch_size must be at least 1")
+    if model.builder != "resnet50":
+        return
+    size = int(model.options.get("input_size", 48))
+    if size < RESNET_MIN_INPUT_SIZE:
+        raise ValueError(
+            f"models.{model.name}.options.input_size is {size}; ResNet50 needs at least "
+            f"{RESNET_MIN_INPUT_SIZE} pixels per side"
+        )
+    weights = model.options.get("weights")
+    if weights not in (None, "none") and not Path(str(weights)).is_file():
+        raise ValueError(
+            f"models.{model.name}.options.weights: file {weights} not found; give the path of a "
+            f"local ImageNet weights file for ResNet50 without the top (no download happens at run "
+            f"time), or null for random initial weights"
+        )
+
+
+def _choice(value: Any, key: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{key} is {value!r}; expected one of {', '.join(allowed)}")
+    return str(value)
 
 
 def _optional_int(value: Any) -> int | None:

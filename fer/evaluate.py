@@ -9,7 +9,8 @@ from typing import Any
 
 import mlflow
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from fer.config import Config
 from fer.faces import load_faces
@@ -31,11 +32,34 @@ def score(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> dict[s
     }
 
 
+def predict_probabilities(model, faces: np.ndarray, batch_size: int, flip_tta: bool) -> np.ndarray:
+    """Return class probabilities; with `flip_tta`, the mean over each face and its mirror image."""
+    faces = faces.astype(np.float32)
+    probabilities = model.predict(faces, batch_size=batch_size, verbose=0)
+    if flip_tta:
+        probabilities = (
+            probabilities + model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0)
+        ) / 2
+    return probabilities
+
+
+def per_class_table(labels: np.ndarray, predicted: np.ndarray, class_names: tuple[str, ...]) -> list[dict]:
+    """Return precision, recall, F1 and support of every class."""
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predicted, labels=list(range(len(class_names))), zero_division=0
+    )
+    return [
+        {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        for name, p, r, f, n in zip(class_names, precision, recall, f1, support, strict=True)
+    ]
+
+
 def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: str | Path) -> dict[str, float]:
     """Evaluate the model of MLflow run `run_id` and log metrics under the same names for every run.
 
     Logs `validation_accuracy`, `validation_macro_f1`, `test_accuracy` and
-    `test_macro_f1`, plus a confusion matrix of the test split, to the run. Also
+    `test_macro_f1`, plus the test split's confusion matrix and per-class
+    precision, recall and F1 (also as `test_f1_<class>` metrics), to the run. Also
     writes the metrics to `metrics.json` in `output_dir` and returns them.
     """
     use_experiment(config.tracking)
@@ -49,8 +73,8 @@ def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: st
     predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split in EVALUATED_SPLITS:
         faces, labels = face_set.split(split)
-        probabilities = model.predict(
-            faces.astype(np.float32), batch_size=config.evaluate.batch_size, verbose=0
+        probabilities = predict_probabilities(
+            model, faces, config.evaluate.batch_size, config.evaluate.flip_tta
         )
         predicted = probabilities.argmax(axis=1)
         predictions[split] = (labels, predicted)
@@ -64,8 +88,13 @@ def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: st
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     figure.savefig(output_dir / "confusion_matrix.png", dpi=100)
+    per_class = per_class_table(test_labels, test_predicted, face_set.class_names)
+    (output_dir / "per_class.json").write_text(json.dumps(per_class, indent=2) + "\n", encoding="utf-8")
     with mlflow.start_run(run_id=run_id):
         mlflow.log_metrics(metrics)
+        mlflow.log_metrics({f"test_f1_{row['class']}": row["f1"] for row in per_class})
+        mlflow.log_table(pd.DataFrame(per_class), "evaluation/per_class_test.json")
+        mlflow.log_param("flip_tta", config.evaluate.flip_tta)
         mlflow.set_tags({"test_split": test_name, "validation_split": face_set.split_label("validation")})
         mlflow.log_artifact(str(output_dir / "confusion_matrix.png"), "plots")
 

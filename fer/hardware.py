@@ -21,12 +21,13 @@ class Runtime:
     threads: int | None
 
 
-def configure_runtime(parallel_jobs: int = 1) -> Runtime:
+def configure_runtime(parallel_jobs: int = 1, threads: int | None = None) -> Runtime:
     """Configure TensorFlow for this process; call before building any model.
 
     With a GPU: mixed precision and larger batches. On a CPU: each of the
     `parallel_jobs` training processes gets an equal share of the cores, so
-    trainings that run side by side do not oversubscribe them.
+    trainings that run side by side do not oversubscribe them, unless `threads`
+    sets this process's count.
     """
     import keras
     import tensorflow as tf
@@ -42,7 +43,7 @@ def configure_runtime(parallel_jobs: int = 1) -> Runtime:
     else:
         # NOTE: TensorFlow fixes the thread count at start-up, so a training that
         # outlasts its neighbour keeps its share and leaves the freed cores idle.
-        threads = max(1, (os.cpu_count() or 1) // max(1, parallel_jobs))
+        threads = threads or max(1, (os.cpu_count() or 1) // max(1, parallel_jobs))
         _try(tf.config.threading.set_intra_op_parallelism_threads, threads)
         _try(tf.config.threading.set_inter_op_parallelism_threads, min(2, threads))
         runtime = Runtime("cpu", "float32", 1, threads)

@@ -35,6 +35,13 @@ def prepare_tracking(tracking: TrackingConfig) -> str:
     return experiment_id
 
 
+def use_tracking_store(tracking: TrackingConfig) -> None:
+    """Point MLflow at the configured store (the registry lives there too)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking.resolved_uri())
+
+
 def use_experiment(tracking: TrackingConfig) -> None:
     """Point MLflow at the store and the experiment that prepare_tracking created."""
     import mlflow

@@ -7,9 +7,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from prefect.logging.handlers import APILogWorker
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    get_current_settings,
+    temporary_settings,
+)
+
+from fer.errors import FerError
 
 logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_SECONDS = 120
 
 
 @contextmanager
@@ -29,7 +38,19 @@ def shared_api() -> Iterator[str | None]:
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
-    server.start()
+    try:
+        # The first start on a machine migrates Prefect's database, which takes
+        # longer than Prefect's default wait on a slow CPU.
+        server.start(
+            timeout=max(STARTUP_TIMEOUT_SECONDS, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+        )
+    except RuntimeError as error:
+        server.stop()
+        raise FerError(
+            f"the local Prefect API did not start ({error}); raise "
+            f"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run `prefect server start` "
+            f"and set PREFECT_API_URL to its address"
+        ) from error
     logger.info("Started a local Prefect API at %s for this run", server.api_url)
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url}):

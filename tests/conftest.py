@@ -60,6 +60,17 @@ def tiny_params(source: Path | str, tracking_uri: str) -> dict:
     return params
 
 
+@pytest.fixture(autouse=True)
+def _restore_tracking_uri():
+    """Undo MLFLOW_TRACKING_URI changes: mlflow.set_tracking_uri also sets the variable."""
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
 @pytest.fixture()
 def params_file(tmp_path, sample_csv) -> Path:
     """Write test params whose MLflow store is SQLite in the test's temporary folder."""

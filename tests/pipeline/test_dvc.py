@@ -29,6 +29,8 @@ def repo(tmp_path_factory, sample_csv):
     shutil.copy(PROJECT_ROOT / "dvc.yaml", repo / "dvc.yaml")
     shutil.copy(sample_csv, repo / "faces.csv.gz")
     params = tiny_params("faces.csv.gz", f"sqlite:///{repo / 'mlflow.db'}")
+    # One candidate keeps the test short; the flow test trains both side by side.
+    params["train"]["candidates"] = ["cnn"]
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (repo / ".gitignore").write_text("/mlflow.db\n/mlartifacts/\n")
 
@@ -65,9 +67,7 @@ def test_repro_runs_every_stage(repo):
         "validate",
         "augment",
         "train@cnn",
-        "train@resnet50",
         "evaluate@cnn",
-        "evaluate@resnet50",
         "register",
     ):
         assert f"Running stage '{stage}'" in repo["first"], stage
@@ -87,7 +87,7 @@ def test_metrics_and_registration_are_written(repo):
     assert "test_accuracy" in metrics_output
     decision = json.loads((repo["path"] / "outputs/register/registration.json").read_text())
     assert decision["alias"] == "champion"
-    assert decision["champion"] in {"cnn", "resnet50"}
+    assert decision["champion"] == "cnn"
 
 
 def test_augmented_faces_are_tracked_by_dvc(repo):
