@@ -2,7 +2,7 @@
 
 The flow's best candidate (by the selection metric) becomes a new model version.
 It takes the champion alias only when it beats the current champion on the same
-test split of the same data version; otherwise it gets the alias `challenger`.
+test split of the same data version. Otherwise it gets the alias `challenger`.
 """
 
 from __future__ import annotations
