@@ -2,9 +2,9 @@
 
 A second load of unchanged data reads one uncompressed .npz instead of parsing
 the CSV again. The key is the same md5 DVC records for the file. Like DVC's
-state database, a small index remembers the md5 of each path together with its
-size, modification time and inode, so an unchanged file is not hashed again; any
-change to those three hashes the file anew.
+state database, a small index records the md5 of each path with its size,
+modification time and inode, so an unchanged file is not hashed again. A change
+to any of those three makes the file hashed anew.
 """
 
 from __future__ import annotations

@@ -9,9 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fer.errors import DataError
-
-IMAGE_SIZE = 48
-PIXELS_PER_FACE = IMAGE_SIZE * IMAGE_SIZE
+from fer.rawfaces import IMAGE_SIZE, PIXELS_PER_FACE
 
 
 def faces_from_bytes(faces: pd.Series) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Read FER2013 from a CSV or an image folder into a table and assign splits.
 
-The table has one row per CSV line (or image) with the decoded face as 2,304
-bytes, the line number, the fields as read and what the reader found wrong, so
-validation can quarantine a bad row without parsing the file again.
+The table has one row per CSV line (or image): the decoded face as 2,304 bytes,
+the line number, the fields as read and what the reader found wrong. Validation
+can then quarantine a bad row without parsing the file again.
 """
 
 from __future__ import annotations

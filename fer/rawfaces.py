@@ -15,11 +15,11 @@ class RawFaces:
     """What a reader found, one entry per data line (CSV) or image (folder).
 
     `rows` numbers the entries as users find them: the line in the CSV (the
-    header is line 1) or the position in the sorted file list. `faces` holds
-    zeros where `problem` is set; `problem` is empty for an entry that decoded,
-    else it says what is wrong, and `text` keeps such a line's original fields.
-    `pixel_min` and `pixel_max` are -1 until computed; `files` and `converted`
-    are set for image folders only.
+    header is line 1) or the position in the sorted file list. `faces` contains
+    zeros where `problem` is set. `problem` is empty for an entry that decoded,
+    else it describes what is wrong, and `text` keeps such a line's original
+    fields. `pixel_min` and `pixel_max` are -1 until computed. `files` and
+    `converted` are set for image folders only.
     """
 
     columns: list[str]

@@ -46,7 +46,7 @@ def use_experiment(tracking: TrackingConfig) -> None:
     """Point MLflow at the store and the experiment that prepare_tracking created."""
     import mlflow
 
-    mlflow.set_tracking_uri(tracking.resolved_uri())
+    use_tracking_store(tracking)
     mlflow.set_experiment(tracking.experiment)
 
 

@@ -263,7 +263,8 @@ def _row_reasons(results, table: pd.DataFrame) -> dict[int, list[str]]:
         for entry in (item.result or {}).get("unexpected_index_list") or []:
             row = int(entry["row"])
             if row in misshapen:
-                # The fields of a line with too many or too few are not where the header says.
+                # A line with a wrong field count has its fields out of place, so only the
+                # reader's reason applies.
                 reason = problems[row]
             elif column in READER_COLUMNS and problems.get(row):
                 reason = problems[row]

@@ -63,7 +63,7 @@ def test_reordered_columns_quotes_and_no_usage(tmp_path, sample_table):
     assert np.array_equal(parse_csv(reordered).faces, _faces(rows))
 
 
-def test_extra_fields_go_to_quarantine_and_the_rest_go_on(tmp_path, sample_table):
+def test_extra_fields_are_quarantined(tmp_path, sample_table):
     rows = sample_table.copy()
     source = tmp_path / "faces.csv"
     lines = rows.to_csv(index=False).splitlines()
@@ -88,7 +88,8 @@ def test_cache_serves_the_second_load_and_follows_content(tmp_path, sample_table
     assert len(entries) == 1
     second = load_csv(path, cache)
     assert np.array_equal(first.faces, second.faces)
-    assert second.usage == first.usage and second.emotion == first.emotion
+    assert second.usage == first.usage
+    assert second.emotion == first.emotion
 
     sample_table.head(7).to_csv(path, index=False)  # new content, new key
     third = load_csv(path, cache)
@@ -121,7 +122,7 @@ def image_folder(tmp_path, sample_table):
     return root, rows
 
 
-def test_image_folder_maps_classes_by_name_and_counts_conversions(tmp_path, image_folder):
+def test_image_folder_maps_class_names(tmp_path, image_folder):
     root, rows = image_folder
     table = assign_splits(read_table(root, CONFIG.data), CONFIG.data)
     assert len(table) == len(rows)
@@ -149,7 +150,7 @@ def test_unknown_class_and_broken_image_are_quarantined(tmp_path, image_folder):
     assert problems["train/happy/broken.png"].startswith("not a readable image")
 
 
-def test_folder_without_images_and_format_mismatch_are_one_line_errors(tmp_path, sample_csv):
+def test_empty_folder_and_wrong_format(tmp_path, sample_csv):
     empty = tmp_path / "empty_folder"
     (empty / "train" / "happy").mkdir(parents=True)
     with pytest.raises(DataError, match=r"empty_folder: no \.png or \.jpg images found"):
