@@ -48,30 +48,39 @@ def build_cnn(num_classes: int, options: Mapping[str, Any]) -> keras.Model:
 
 
 def build_cnn_efficient(num_classes: int, options: Mapping[str, Any]) -> keras.Model:
-    """Build a CNN of depthwise-separable residual blocks, cheap per face and quick on a CPU.
+    """Build a CNN of residual blocks designed for accuracy per FLOP.
 
-    A plain 3x3 stem and a max-pool, then one block per entry of `filters`: two
-    separable 3x3 convolutions with batch norm, a strided 1x1 shortcut and a
-    max-pool that halves the side, then global average pooling. The blocks follow
+    A plain 3x3 stem that halves the side, then one block per entry of `filters`:
+    `block_convs` 3x3 convolutions with batch norm, a strided 1x1 shortcut and a
+    max-pool that halves the side, then global average pooling. With `separable`
+    (the default) the block convolutions are depthwise-separable, as in
     mini-Xception (Arriaga et al., 2017), an architecture published for FER2013.
+    TensorFlow's CPU kernels run depthwise convolutions slowly, so for inference on
+    a CPU, plain convolutions, one per block after a strided stem, are faster
+    (docs/benchmarks.md).
     """
     dropout = float(options.get("dropout", 0.3))
     conv = layers.SeparableConv2D if options.get("separable", True) else layers.Conv2D
     inputs = keras.Input(INPUT_SHAPE, name="face")
     x = layers.Rescaling(1.0 / 255)(inputs)
-    # The stem halves the side at once, so no block runs at the full 48x48.
-    x = layers.Conv2D(int(options.get("stem_filters", 32)), 3, padding="same", use_bias=False)(x)
+    # The stem halves the side at once, so no block runs at the full 48x48: by a
+    # max-pool after the conv, or (stem_strides 2, four times cheaper) by a strided conv.
+    stem_strides = int(options.get("stem_strides", 1))
+    x = layers.Conv2D(
+        int(options.get("stem_filters", 32)), 3, strides=stem_strides, padding="same", use_bias=False
+    )(x)
     x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.Activation("relu")(x)
-    x = layers.MaxPooling2D()(x)
+    if stem_strides == 1:
+        x = layers.MaxPooling2D()(x)
     for filters in options.get("filters", (64, 128, 256, 512)):
         shortcut = layers.Conv2D(int(filters), 1, strides=2, padding="same", use_bias=False)(x)
         shortcut = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(shortcut)
-        x = conv(int(filters), 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
-        x = layers.Activation("relu")(x)
-        x = conv(int(filters), 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
+        for index in range(int(options.get("block_convs", 2))):
+            if index:
+                x = layers.Activation("relu")(x)
+            x = conv(int(filters), 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
         x = layers.Activation("relu")(layers.Add()([x, shortcut]))
     x = layers.GlobalAveragePooling2D()(x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 from collections.abc import Mapping
@@ -99,7 +100,7 @@ def train(
     steps_per_epoch = model_config.steps_per_epoch or -(-len(y_train) // batch_size)
 
     keras.utils.set_random_seed(config.train.seed)
-    model = _compile(model_config, len(face_set.class_names), config.train.lr_schedule, steps_per_epoch)
+    model = _compile(model_config, len(face_set.class_names))
     train_data = make_dataset(
         x_train,
         y_train,
@@ -130,7 +131,7 @@ def train(
         if sample_grid.is_file():
             mlflow.log_artifact(str(sample_grid), "plots")
         # EarlyStopping puts back the best epoch's weights whenever training ends.
-        callbacks = _callbacks(model_config, config, output_dir)
+        callbacks = _callbacks(model_config, config, output_dir, steps_per_epoch)
         epochs_before = len(_logged_history(run.info.run_id).get("loss", [])) if resumed_run else 0
         started = time.perf_counter()
         model.fit(
@@ -169,22 +170,18 @@ def class_weights(labels: np.ndarray, num_classes: int, mode: str) -> dict[int, 
     return {label: float(weight) for label, weight in enumerate(weights)}
 
 
-def _compile(model_config: ModelConfig, num_classes: int, schedule: str, steps_per_epoch: int):
+def _compile(model_config: ModelConfig, num_classes: int):
     model = build_model(model_config.builder, num_classes, model_config.options)
-    learning_rate = model_config.learning_rate
-    if schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            model_config.learning_rate, decay_steps=model_config.epochs * steps_per_epoch, alpha=0.01
-        )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        # A float rate: the cosine and plateau callbacks change it during training.
+        optimizer=keras.optimizers.Adam(model_config.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=["accuracy"],
     )
     return model
 
 
-def _callbacks(model_config: ModelConfig, config: Config, output_dir: Path) -> list:
+def _callbacks(model_config: ModelConfig, config: Config, output_dir: Path, steps_per_epoch: int) -> list:
     callbacks = [
         # Saves model, optimizer and epoch after every epoch; a rerun after an
         # interruption restores them and goes on from there.
@@ -197,6 +194,8 @@ def _callbacks(model_config: ModelConfig, config: Config, output_dir: Path) -> l
             verbose=1,
         ),
     ]
+    if config.train.lr_schedule == "cosine":
+        callbacks.append(_CosineDecay(model_config, steps_per_epoch))
     if config.train.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
@@ -318,7 +317,39 @@ class _EpochMetrics(keras.callbacks.Callback):
     """Log every epoch's metrics to the active MLflow run, with the epoch as the step."""
 
     def on_epoch_end(self, epoch, logs=None):
-        mlflow.log_metrics({key: float(value) for key, value in (logs or {}).items()}, step=epoch)
+        metrics = {key: float(value) for key, value in (logs or {}).items()}
+        metrics["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
+        mlflow.log_metrics(metrics, step=epoch)
+
+
+class _CosineDecay(keras.callbacks.Callback):
+    """Set the learning rate on a cosine from its start value down to 1% of it.
+
+    Progress is the larger of the share of epochs done and the share of the
+    model's time budget spent, so the rate reaches its floor at whichever limit
+    ends the training first.
+    """
+
+    FLOOR = 0.01
+
+    def __init__(self, model_config: ModelConfig, steps_per_epoch: int):
+        super().__init__()
+        self.start_rate = model_config.learning_rate
+        self.total_steps = model_config.epochs * steps_per_epoch
+        self.steps_per_epoch = steps_per_epoch
+        self.seconds = model_config.max_minutes * 60 if model_config.max_minutes else None
+        self.started = time.perf_counter()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        progress = (self.epoch * self.steps_per_epoch + batch) / self.total_steps
+        if self.seconds:
+            progress = max(progress, (time.perf_counter() - self.started) / self.seconds)
+        scale = self.FLOOR + (1 - self.FLOOR) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        self.model.optimizer.learning_rate.assign(self.start_rate * scale)
 
 
 class _TimeBudget(keras.callbacks.Callback):

@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Faces per Kaggle split in the test sample: a few hundred in all.
 SAMPLE_ROWS = {"Training": 240, "PublicTest": 60, "PrivateTest": 60}
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # The parsed-CSV cache of every test run (and its subprocesses) stays out of the home folder.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="fer-test-cache-")
 
@@ -58,6 +58,24 @@ def tiny_params(source: Path | str, tracking_uri: str) -> dict:
     quick["cnn"].update({"epochs": 1, "batch_size": 32})
     quick["resnet50"].update({"epochs": 1, "batch_size": 8, "steps_per_epoch": 2})
     return params
+
+
+def build_faces(folder: Path, source: Path, config: Config) -> Path:
+    """Run ingest, validate and augment on `source`; return the faces file for training."""
+    from fer.augment import augment
+    from fer.ingest import ingest
+    from fer.validate import validate
+
+    ingest(source, folder / "ingest.parquet", config.data)
+    validate(
+        folder / "ingest.parquet",
+        folder / "report.json",
+        folder / "clean.parquet",
+        folder / "quarantine.csv",
+        config.data,
+        config.quality,
+    )
+    return augment(folder / "clean.parquet", folder / "faces.npz", config.augment, config.data)
 
 
 @pytest.fixture(autouse=True)

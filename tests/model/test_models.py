@@ -17,6 +17,7 @@ from tests.conftest import PROJECT_ROOT
     [
         ("cnn", {"filters": [8, 16], "dense_units": [16]}),
         ("cnn_efficient", {"stem_filters": 8, "filters": [8, 16]}),
+        ("cnn_efficient", {"stem_strides": 2, "filters": [8, 16], "block_convs": 1, "separable": False}),
         ("resnet50", {"input_size": 48}),
         ("resnet50", {"input_size": 64}),
     ],

@@ -1,4 +1,4 @@
-"""Training on real faces: an interrupted run resumes, and the loss goes down."""
+"""Training on real faces: an interrupted run resumes, the loss goes down, the rate follows its schedule."""
 
 from dataclasses import replace
 
@@ -9,26 +9,15 @@ import pandas as pd
 import pytest
 
 from fer import train as train_module
-from fer.augment import augment
-from fer.ingest import ingest
 from fer.tracking import prepare_tracking
 from fer.train import class_weights
-from fer.validate import validate
+from tests.conftest import build_faces
 
 
 @pytest.fixture()
 def faces_file(tmp_path, sample_csv, config):
     """Return the augmented faces of the 360-face test sample."""
-    ingest(sample_csv, tmp_path / "ingest.parquet", config.data)
-    validate(
-        tmp_path / "ingest.parquet",
-        tmp_path / "report.json",
-        tmp_path / "clean.parquet",
-        tmp_path / "quarantine.csv",
-        config.data,
-        config.quality,
-    )
-    return augment(tmp_path / "clean.parquet", tmp_path / "faces.npz", config.augment, config.data)
+    return build_faces(tmp_path, sample_csv, config)
 
 
 def _with_epochs(config, epochs: int):
@@ -43,7 +32,7 @@ class _Interrupt(keras.callbacks.Callback):
 
 
 def test_training_resumes_and_lowers_the_loss(tmp_path, faces_file, config, monkeypatch):
-    config = _with_epochs(config, 2)
+    config = replace(_with_epochs(config, 2), train=replace(config.train, lr_schedule="cosine"))
     prepare_tracking(config.tracking)
     output = tmp_path / "train"
     make_callbacks = train_module._callbacks
@@ -60,6 +49,12 @@ def test_training_resumes_and_lowers_the_loss(tmp_path, faces_file, config, monk
     assert [metric.step for metric in losses] == [0, 1]
     assert losses[1].value < losses[0].value
     assert len(pd.read_csv(output / "history.csv")) == 2
+    # The cosine schedule falls over the epochs, across the interruption too.
+    rates = sorted(
+        mlflow.MlflowClient().get_metric_history(run_id, "learning_rate"), key=lambda metric: metric.step
+    )
+    start = config.models["cnn"].learning_rate
+    assert start > rates[0].value > rates[1].value >= start * 0.01
     assert mlflow.get_run(run_id).info.status == "FINISHED"
     assert not (output / train_module.RESUME_RECORD).exists()
     assert not (output / train_module.BACKUP_DIR).exists()
