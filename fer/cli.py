@@ -163,7 +163,9 @@ def register(
     decision = register_stage(
         run_ids, config, data_version=file_version(_source(config, data)), output=paths.registration
     )
-    markdown = summary_markdown(decision, config.tracking.resolved_uri(), paths.validation_report)
+    markdown = summary_markdown(
+        decision, config.tracking.resolved_uri(), paths.validation_report, config.tracking.ui_url
+    )
     paths.summary.write_text(markdown, encoding="utf-8")
     typer.echo(markdown)
 
@@ -194,6 +196,56 @@ def run(
             output_dir=str(out),
         )
     typer.echo(StagePaths(out).summary.read_text(encoding="utf-8"))
+
+
+@app.command()
+def predict(
+    images: Annotated[list[Path], typer.Argument(help="Image files or folders (searched recursively).")],
+    model_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--model-uri", help="Any MLflow model URI; default: predict.model_uri, else the champion."
+        ),
+    ] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Version of the registered model.")] = None,
+    alias: Annotated[str | None, typer.Option("--alias", help="Alias of the registered model.")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="json (one object per image) or table.")
+    ] = "json",
+    annotate: Annotated[
+        Path | None, typer.Option("--annotate", help="Folder for copies of the images with boxes and labels.")
+    ] = None,
+    max_pixels: Annotated[
+        int | None, typer.Option("--max-pixels", help="Refuse larger images; default: predict.max_pixels.")
+    ] = None,
+    params: ParamsOption = Path("params.yaml"),
+    profile: ProfileOption = None,
+) -> None:
+    """Classify the facial expression of every face in the images.
+
+    A 48x48 image is taken as a face crop; in other images the MTCNN detector finds
+    the faces. A file that cannot be read gets a one-line error and the others go on;
+    the exit status is then 1.
+    """
+    from dataclasses import replace
+
+    from fer.predict import load_classifier
+    from fer.predict import model_uri as default_model_uri
+    from fer.predict import predict as predict_images
+
+    if output_format not in ("json", "table"):
+        raise FerError(f"--format is {output_format!r}; use json or table")
+    config = load_config(params, profile)
+    if max_pixels is not None:
+        config = replace(config, predict=replace(config.predict, max_pixels=max_pixels))
+    uri = model_uri or default_model_uri(config, version, alias)
+    results = predict_images(images, config, load_classifier(uri, config), annotate)
+    if output_format == "json":
+        typer.echo(json.dumps([result.as_dict() for result in results], indent=2))
+    else:
+        _print_predictions(results)
+    if any(result.error for result in results):
+        sys.exit(1)
 
 
 models_app = typer.Typer(help="List model versions and move their aliases by hand.", no_args_is_help=True)
@@ -251,8 +303,9 @@ def models_promote(
 
 def main() -> None:
     """Console entry point: turn expected errors into one line on stderr and exit 1."""
-    # Keep TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) off the console.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Keep TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) off the console;
+    # its real errors reach Python as exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         app()
     except FerError as error:
@@ -278,16 +331,37 @@ def _run_id(paths: StagePaths, candidate: str) -> str:
     return json.loads(record.read_text(encoding="utf-8"))["run_id"]
 
 
+def _print_predictions(results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for column in ("image", "box (x, y, w, h)", "label", "probability", "error"):
+        table.add_column(column)
+    for result in results:
+        if result.error or not result.faces:
+            table.add_row(result.image, "", "no face" if not result.error else "", "", result.error or "")
+        for face in result.faces:
+            box = ", ".join(str(value) for value in face.box.as_list())
+            table.add_row(result.image, box, face.label, f"{face.probabilities[face.label]:.3f}", "")
+    Console().print(table)
+
+
 def _configure_logging(level: int) -> None:
+    from rich.console import Console
     from rich.logging import RichHandler
 
-    logging.basicConfig(
-        level=level,
-        format="%(name)s: %(message)s",
-        datefmt="[%X]",
-        handlers=[RichHandler(show_path=False, rich_tracebacks=True)],
-        force=True,
-    )
+    # Logs go to stderr, so stdout carries only results (JSON, tables, summaries).
+    # A terminal gets Rich's columns; a pipe or file gets one plain line per record.
+    if sys.stderr.isatty():
+        handler: logging.Handler = RichHandler(
+            console=Console(stderr=True), show_path=False, rich_tracebacks=True
+        )
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s", datefmt="[%X]"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # Third-party libraries log a lot at INFO; keep their warnings only.
     for noisy in ("great_expectations", "alembic", "mlflow", "absl", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

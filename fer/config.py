@@ -129,10 +129,23 @@ class TrackingConfig:
     uri: str
     experiment: str
     artifact_root: str
+    # Where `mlflow ui` serves this store; summaries link runs there.
+    ui_url: str = "http://127.0.0.1:5000"
 
     def resolved_uri(self) -> str:
         """Return MLFLOW_TRACKING_URI when set, else the configured URI."""
         return os.environ.get("MLFLOW_TRACKING_URI") or self.uri
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    # None: models:/<register.model_name>@<register.alias>.
+    model_uri: str | None = None
+    # Images with more pixels than this are refused before they are decoded.
+    max_pixels: int = 40_000_000
+    # Detections below this confidence are not faces.
+    min_face_confidence: float = 0.9
+    batch_size: int = 256
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,7 @@ class Config:
     evaluate: EvaluateConfig
     register: RegisterConfig
     tracking: TrackingConfig
+    predict: PredictConfig = field(default_factory=PredictConfig)
 
     def candidate_models(self) -> list[ModelConfig]:
         return [self.models[name] for name in self.train.candidates]
@@ -299,8 +313,27 @@ def _build(raw: Mapping[str, Any], profile: str) -> Config:
             uri=str(tracking["uri"]),
             experiment=str(tracking["experiment"]),
             artifact_root=str(tracking["artifact_root"]),
+            ui_url=str(tracking.get("ui_url", TrackingConfig.ui_url)).rstrip("/"),
         ),
+        predict=_predict_config(raw.get("predict") or {}),
     )
+
+
+def _predict_config(section: Mapping[str, Any]) -> PredictConfig:
+    defaults = PredictConfig()
+    config = PredictConfig(
+        model_uri=section.get("model_uri") or None,
+        max_pixels=int(section.get("max_pixels", defaults.max_pixels)),
+        min_face_confidence=float(section.get("min_face_confidence", defaults.min_face_confidence)),
+        batch_size=int(section.get("batch_size", defaults.batch_size)),
+    )
+    if config.max_pixels < 48 * 48:
+        raise ConfigError(f"predict.max_pixels is {config.max_pixels}; it must be at least 2304 (48x48)")
+    if not 0 <= config.min_face_confidence <= 1:
+        raise ConfigError(
+            f"predict.min_face_confidence is {config.min_face_confidence}; expected a value from 0 to 1"
+        )
+    return config
 
 
 def _augment_config(augment: Mapping[str, Any]) -> AugmentConfig:

@@ -14,12 +14,14 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from fer.config import Config
 from fer.faces import load_faces
-from fer.plots import confusion_matrix_figure
+from fer.plots import confusion_matrix_figure, misclassified_grid
 from fer.tracking import use_experiment
 
 logger = logging.getLogger(__name__)
 
 EVALUATED_SPLITS = ("validation", "test")
+# Misclassified test faces in the grid, the most confident mistakes first.
+MISCLASSIFIED_SHOWN = 32
 
 
 def score(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> dict[str, float]:
@@ -54,6 +56,21 @@ def per_class_table(labels: np.ndarray, predicted: np.ndarray, class_names: tupl
     ]
 
 
+def misclassified(faces: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, class_names, title: str):
+    """Plot the misclassified faces whose wrong prediction was the most confident."""
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    shown = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISCLASSIFIED_SHOWN]
+    return misclassified_grid(
+        faces[shown],
+        [class_names[label] for label in labels[shown]],
+        [class_names[label] for label in predicted[shown]],
+        confidence[shown].tolist(),
+        title,
+    )
+
+
 def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: str | Path) -> dict[str, float]:
     """Evaluate the model of MLflow run `run_id` and log metrics under the same names for every run.
 
@@ -70,24 +87,30 @@ def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: st
     num_classes = len(face_set.class_names)
 
     metrics: dict[str, float] = {}
-    predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split in EVALUATED_SPLITS:
         faces, labels = face_set.split(split)
         probabilities = predict_probabilities(
             model, faces, config.evaluate.batch_size, config.evaluate.flip_tta
         )
         predicted = probabilities.argmax(axis=1)
-        predictions[split] = (labels, predicted)
         for name, value in score(labels, predicted, num_classes).items():
             metrics[f"{split}_{name}"] = value
-
-    test_labels, test_predicted = predictions["test"]
+    # The loop ends on the test split.
+    test_faces, test_labels, test_predicted = faces, labels, predicted
     matrix = confusion_matrix(test_labels, test_predicted, labels=list(range(num_classes)))
     test_name = face_set.split_label("test")
     figure = confusion_matrix_figure(matrix, face_set.class_names, f"{run.info.run_name}: {test_name}")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     figure.savefig(output_dir / "confusion_matrix.png", dpi=100)
+    mistakes = misclassified(
+        test_faces,
+        test_labels,
+        probabilities,
+        face_set.class_names,
+        f"{run.info.run_name}: misclassified {test_name} faces, most confident first",
+    )
+    mistakes.savefig(output_dir / "misclassified.png", dpi=100)
     per_class = per_class_table(test_labels, test_predicted, face_set.class_names)
     (output_dir / "per_class.json").write_text(json.dumps(per_class, indent=2) + "\n", encoding="utf-8")
     with mlflow.start_run(run_id=run_id):
@@ -97,6 +120,7 @@ def evaluate(faces_path: str | Path, run_id: str, config: Config, output_dir: st
         mlflow.log_param("flip_tta", config.evaluate.flip_tta)
         mlflow.set_tags({"test_split": test_name, "validation_split": face_set.split_label("validation")})
         mlflow.log_artifact(str(output_dir / "confusion_matrix.png"), "plots")
+        mlflow.log_artifact(str(output_dir / "misclassified.png"), "plots")
 
     report: dict[str, Any] = {"run_id": run_id, "test_split": test_name, **metrics}
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -45,7 +45,7 @@ def augmentation_grid(
 
 
 def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str], title: str) -> Figure:
-    """Plot a confusion matrix normalised by true class, with the raw counts in each cell."""
+    """Plot a confusion matrix normalised by true class, with the raw count under each fraction."""
     totals = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, totals, out=np.zeros_like(matrix, dtype=float), where=totals > 0)
     figure = Figure(figsize=(7, 6), layout="constrained")
@@ -63,11 +63,37 @@ def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str], titl
             axis.text(
                 predicted_index,
                 true_index,
-                f"{matrix[true_index, predicted_index]}",
+                f"{value:.2f}\n({matrix[true_index, predicted_index]})",
                 ha="center",
                 va="center",
                 color="white" if value > 0.5 else "black",
                 fontsize=8,
             )
     axis.set_title(title)
+    return figure
+
+
+def misclassified_grid(
+    faces: np.ndarray,
+    true_names: Sequence[str],
+    predicted_names: Sequence[str],
+    confidences: Sequence[float],
+    title: str,
+    columns: int = 8,
+) -> Figure:
+    """Show misclassified faces, each titled with its true and predicted label."""
+    rows = max(1, -(-len(faces) // columns))
+    figure = Figure(figsize=(1.5 * columns, 1.8 * rows + 0.5), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.set_xticks([])
+        axis.set_yticks([])
+        if index >= len(faces):
+            axis.set_axis_off()
+            continue
+        axis.imshow(faces[index], cmap="gray", vmin=0, vmax=255)
+        axis.set_title(
+            f"true {true_names[index]}\npred {predicted_names[index]} {confidences[index]:.0%}", fontsize=7
+        )
+    figure.suptitle(title)
     return figure

@@ -41,6 +41,7 @@ def candidate_summaries(run_ids: list[str], selection_metric: str) -> list[dict[
         summaries.append(
             {
                 "run_id": run_id,
+                "experiment_id": run.info.experiment_id,
                 "candidate": run.data.tags.get("candidate", run.info.run_name),
                 "model_uri": run.data.tags["model_uri"],
                 "test_split": run.data.tags.get("test_split", "test"),

@@ -40,7 +40,13 @@ def ingest(source: str, output: str, data: DataConfig) -> str:
 def validate(table: str, paths: StagePaths, data: DataConfig, quality: QualityConfig) -> str:
     """Run the Great Expectations suite, quarantine bad rows, apply the quality policies."""
     report = validate_stage.validate(
-        table, paths.validation_report, paths.validated_table, paths.quarantine, data, quality, paths.data_docs
+        table,
+        paths.validation_report,
+        paths.validated_table,
+        paths.quarantine,
+        data,
+        quality,
+        paths.data_docs,
     )
     create_link_artifact(
         link=Path(report["data_docs"]).resolve().as_uri(),
@@ -163,7 +169,9 @@ def training_flow(
     decision = register(
         list(run_ids.values()), config, data_version, str(flow_run.id), str(paths.registration)
     )
-    markdown = summary_markdown(decision, config.tracking.resolved_uri(), paths.validation_report)
+    markdown = summary_markdown(
+        decision, config.tracking.resolved_uri(), paths.validation_report, config.tracking.ui_url
+    )
     paths.summary.write_text(markdown, encoding="utf-8")
     create_markdown_artifact(
         markdown=markdown,

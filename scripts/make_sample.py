@@ -28,9 +28,7 @@ def main() -> None:
     parts = []
     for usage, rows in ROWS_PER_SPLIT.items():
         split = table[table["Usage"] == usage]
-        drawn, _ = train_test_split(
-            split, train_size=rows, stratify=split["emotion"], random_state=args.seed
-        )
+        drawn, _ = train_test_split(split, train_size=rows, stratify=split["emotion"], random_state=args.seed)
         parts.append(drawn.sort_index())
     sample = pd.concat(parts)
 

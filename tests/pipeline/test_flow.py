@@ -70,7 +70,11 @@ def test_both_candidates_are_finished_runs_with_metrics(flow_result):
         history = client.get_metric_history(run.info.run_id, "val_loss")
         assert len(history) == 1  # One epoch in the test profile.
         artifacts = {item.path for item in client.list_artifacts(run.info.run_id, "plots")}
-        assert {"plots/training_curves.png", "plots/confusion_matrix.png"} <= artifacts
+        assert {
+            "plots/training_curves.png",
+            "plots/confusion_matrix.png",
+            "plots/misclassified.png",
+        } <= artifacts
 
 
 def test_champion_alias_points_at_best_validation_run(flow_result):
@@ -101,6 +105,10 @@ def test_summary_artifact_names_both_candidates(flow_result):
     assert "| resnet50 |" in markdown
     assert "**Best candidate:**" in markdown
     assert "promoted to `champion` (first registered model)" in markdown
+    # Side by side: training speed, parameters, and links to the runs in the MLflow UI.
+    assert "| images/s |" in markdown
+    assert "| trainable_parameters |" in markdown
+    assert "](http://127.0.0.1:5000/#/experiments/" in markdown
 
 
 def _run_ids(client, config):
