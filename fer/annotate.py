@@ -30,7 +30,13 @@ def annotated_image(rgb: np.ndarray, boxes: Sequence[Box], labels: Sequence[str]
         draw.rectangle((left, top, right, bottom), outline=BOX_COLOUR, width=line)
         text_box = draw.textbbox((left, top), label, font=font)
         height = text_box[3] - text_box[1] + 2 * line
-        text_top = top - height if top >= height else bottom
+        # Above the box when there is room, else below it, else inside its top edge.
+        if top >= height:
+            text_top = top - height
+        elif bottom + height <= image.height:
+            text_top = bottom
+        else:
+            text_top = top
         draw.rectangle(
             (left, text_top, left + text_box[2] - text_box[0] + 2 * line, text_top + height), fill=BOX_COLOUR
         )

@@ -223,20 +223,23 @@ def predict(
 ) -> None:
     """Classify the facial expression of every face in the images.
 
-    A 48x48 image is taken as a face crop; in other images the MTCNN detector finds
-    the faces. A file that cannot be read gets a one-line error and the others go on;
-    the exit status is then 1.
+    A 48x48 image is taken as a face crop. In other images the MTCNN detector finds the faces.
+
+    A file that cannot be read gets a one-line error, the others go on, and the exit status is 1.
     """
     from dataclasses import replace
 
     from fer.predict import load_classifier
     from fer.predict import model_uri as default_model_uri
     from fer.predict import predict as predict_images
+    from fer.rawfaces import PIXELS_PER_FACE
 
     if output_format not in ("json", "table"):
         raise FerError(f"--format is {output_format!r}; use json or table")
     config = load_config(params, profile)
     if max_pixels is not None:
+        if max_pixels < PIXELS_PER_FACE:
+            raise FerError(f"--max-pixels is {max_pixels}; it must be at least {PIXELS_PER_FACE} (48x48)")
         config = replace(config, predict=replace(config.predict, max_pixels=max_pixels))
     uri = model_uri or default_model_uri(config, version, alias)
     results = predict_images(images, config, load_classifier(uri, config), annotate)
@@ -274,7 +277,7 @@ def models_list(params: ParamsOption = Path("params.yaml"), profile: ProfileOpti
         "data_version",
         "run_id",
     ):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             *(", ".join(value) if isinstance(value, list) else str(value) for value in row.values())
@@ -337,7 +340,8 @@ def _print_predictions(results) -> None:
 
     table = Table()
     for column in ("image", "box (x, y, w, h)", "label", "probability", "error"):
-        table.add_column(column)
+        # Fold long paths onto more lines instead of cutting them in a narrow console.
+        table.add_column(column, overflow="fold")
     for result in results:
         if result.error or not result.faces:
             table.add_row(result.image, "", "no face" if not result.error else "", "", result.error or "")

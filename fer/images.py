@@ -56,7 +56,7 @@ def read_rgb(path: Path, max_pixels: int) -> np.ndarray:
             if width * height > max_pixels:
                 raise ImageError(
                     f"{path}: {width}x{height} pixels is over the limit of {max_pixels:,}; "
-                    f"shrink the image or raise predict.max_pixels"
+                    f"shrink the image or raise the limit (--max-pixels or predict.max_pixels)"
                 )
             image.load()
             return np.asarray(image.convert("RGB"))
@@ -65,7 +65,9 @@ def read_rgb(path: Path, max_pixels: int) -> np.ndarray:
             f"{path}: not an image PIL can read; pass PNG, JPEG, BMP, GIF, WebP or TIFF files"
         ) from None
     except Image.DecompressionBombError as error:
-        raise ImageError(f"{path}: {error}; shrink the image or raise predict.max_pixels") from None
+        raise ImageError(
+            f"{path}: {error}; shrink the image or raise the limit (--max-pixels or predict.max_pixels)"
+        ) from None
     except (OSError, SyntaxError, ValueError) as error:
         # PIL reports a cut-off file as "image file is truncated (N bytes not processed)".
         raise ImageError(

@@ -100,8 +100,9 @@ def load_classifier(uri: str, config: Config) -> Classifier:
         class_names = _label_map(uri) or config.data.class_names
     except (MlflowException, OSError) as error:
         raise FerError(
-            f"cannot load model {uri} from {config.tracking.resolved_uri()}: {_first_line(error)}; "
-            f"train one with `fer run`, or pass --version, --alias or --model-uri"
+            f"cannot load model {uri} from {config.tracking.resolved_uri()}: "
+            f"{_first_line(error).rstrip('.')}; `fer models list` shows the versions and aliases, "
+            f"`fer run` trains one"
         ) from None
     except (ValueError, TypeError) as error:
         raise FerError(
@@ -126,8 +127,11 @@ def predict(
     none is found), or the error that kept it from being read. With
     `annotate_dir`, a copy of each image with boxes and labels is written there.
     """
+    paths = list(paths)
     classifier = classifier or load_classifier(model_uri(config), config)
     images = list_images(paths)
+    if not images:
+        logger.warning("No image files found in %s", ", ".join(str(path) for path in paths))
     results: list[ImagePrediction] = []
     pictures: list[np.ndarray | None] = []
     crops: list[np.ndarray] = []
@@ -166,7 +170,7 @@ def predict(
     if annotate_dir is not None:
         _write_annotations(results, pictures, Path(annotate_dir))
     found = sum(len(result.faces) for result in results)
-    logger.info("Classified %d faces in %d images with %s", found, len(results), classifier.uri)
+    logger.info("Faces classified: %d, in %d images, with %s", found, len(results), classifier.uri)
     return results
 
 

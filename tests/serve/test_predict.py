@@ -130,7 +130,7 @@ def test_cli_bad_files(champion, images, tmp_path):
 
 
 def test_missing_model_is_one_line(champion):
-    with pytest.raises(FerError, match="cannot load model models:/fer-emotion/99 .* pass --version"):
+    with pytest.raises(FerError, match="cannot load model models:/fer-emotion/99 .* `fer models list`"):
         load_classifier(model_uri(champion.config, version=99), champion.config)
 
 
