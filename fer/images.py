@@ -1,7 +1,7 @@
 """Read image files for prediction, refusing bad ones with a one-line reason.
 
-Every refusal is an ImageError whose message names the file, says what is wrong
-and what to do, so a batch can report it and go on with the other files.
+Every refusal is an ImageError whose message names the file, the problem and
+the fix, so a batch can report it and go on with the other files.
 """
 
 from __future__ import annotations
