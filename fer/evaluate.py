@@ -61,12 +61,12 @@ def misclassified(faces: np.ndarray, labels: np.ndarray, probabilities: np.ndarr
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != labels)
-    shown = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISCLASSIFIED_SHOWN]
+    worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISCLASSIFIED_SHOWN]
     return misclassified_grid(
-        faces[shown],
-        [class_names[label] for label in labels[shown]],
-        [class_names[label] for label in predicted[shown]],
-        confidence[shown].tolist(),
+        faces[worst],
+        [class_names[label] for label in labels[worst]],
+        [class_names[label] for label in predicted[worst]],
+        confidence[worst].tolist(),
         title,
     )
 

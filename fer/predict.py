@@ -8,6 +8,7 @@ error of its own and the others go on.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -207,8 +208,6 @@ def _write_annotations(
 
 
 def _label_map(uri: str) -> tuple[str, ...] | None:
-    import json
-
     import mlflow
     from mlflow.exceptions import MlflowException
 

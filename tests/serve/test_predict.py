@@ -65,14 +65,17 @@ def test_crop_is_classified_as_is(champion, classifier, images):
     assert list(face.probabilities.values()) == pytest.approx(direct.tolist(), abs=1e-5)
 
 
-def test_photo_faces_are_found_and_photo_without_one_has_none(champion, classifier, images, tmp_path):
+def test_photo_with_and_without_face(champion, classifier, images, tmp_path):
     photo, no_face = predict([images["photo"], images["no_face"]], champion.config, classifier, tmp_path)
     [face] = photo.faces
     x, y, width, height = face.box.as_list()
     expected_x, expected_y, expected_width, expected_height = ASTRONAUT_FACE
-    assert abs(x - expected_x) < 20 and abs(y - expected_y) < 20
-    assert abs(width - expected_width) < 25 and abs(height - expected_height) < 25
-    assert no_face.faces == [] and no_face.error is None
+    assert abs(x - expected_x) < 20
+    assert abs(y - expected_y) < 20
+    assert abs(width - expected_width) < 25
+    assert abs(height - expected_height) < 25
+    assert no_face.faces == []
+    assert no_face.error is None
     annotated = Image.open(photo.annotated)
     assert annotated.size == Image.open(images["photo"]).size
     assert Path(no_face.annotated).is_file()
@@ -85,24 +88,26 @@ def test_folder_is_searched(champion, classifier, images):
     assert names == ["crop.png", "flower.jpg", "notes.jpg", "truncated.jpg"]
 
 
-def test_bad_files_get_one_error_each_and_the_rest_go_on(champion, classifier, images):
+def test_bad_files_each_get_error(champion, classifier, images):
     order = ["missing", "crop", "not_image", "truncated"]
     results = predict([images[name] for name in order], champion.config, classifier)
     errors = {name: result.error for name, result in zip(order, results, strict=True)}
     assert "file not found" in errors["missing"]
     assert "not an image" in errors["not_image"]
     assert "truncated" in errors["truncated"]
-    assert errors["crop"] is None and len(results[1].faces) == 1
+    assert errors["crop"] is None
+    assert len(results[1].faces) == 1
     for name in ("missing", "not_image", "truncated"):
         assert str(images[name]) in errors[name]
         assert "\n" not in errors[name]
 
 
-def test_image_over_the_pixel_limit_is_refused_before_decoding(champion, classifier, images):
+def test_pixel_limit_rejects_large_image(champion, classifier, images):
     config = replace(champion.config, predict=replace(champion.config.predict, max_pixels=100_000))
     photo, crop = predict([images["photo"], images["crop"]], config, classifier)
     assert "512x512 pixels is over the limit of 100,000" in photo.error
-    assert photo.faces == [] and crop.faces
+    assert photo.faces == []
+    assert crop.faces
 
 
 def test_cli_bad_files(champion, images, tmp_path):
